@@ -7,17 +7,12 @@
 #include "aws/protocol.h"
 #include "core/error.h"
 
-struct sigv4_header {
-    struct moat_slice name; /* as received (any case) */
-    struct moat_slice value;
-};
-
 /* The parts of an HTTP request that SigV4 covers, all borrowed. */
 struct sigv4_request {
     struct moat_slice method;
     struct moat_slice path;  /* raw wire path, without '?' and query */
     struct moat_slice query; /* raw wire query after '?', may be empty */
-    const struct sigv4_header *headers;
+    const struct moat_header *headers; /* names as received (any case) */
     size_t header_count;
     struct moat_slice body;  /* the complete body (ignored when payload_hash_given) */
     bool s3;                 /* S3 rules: no path normalisation, single encoding, x-amz-content-sha256 */
@@ -100,7 +95,7 @@ void sigv4_hmac_hex(const uint8_t key[32], struct moat_slice msg, char out[65]);
  * signature when present. Trailer lines are returned as headers. */
 struct sigv4_chunked_result {
     struct moat_slice payload;
-    struct sigv4_header *trailers;
+    struct moat_header *trailers;
     size_t trailer_count;
 };
 enum sigv4_status sigv4_decode_chunked(struct moat_arena *a, const struct sigv4_auth *auth,

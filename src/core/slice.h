@@ -47,6 +47,12 @@ bool moat_slice_read_u32be(struct moat_slice *cur, uint32_t *out);
 bool moat_slice_read_u16be(struct moat_slice *cur, uint16_t *out);
 bool moat_slice_read_bytes(struct moat_slice *cur, size_t n, struct moat_slice *out);
 
+/* A name/value pair as received on the wire (HTTP headers, trailers). */
+struct moat_header {
+    struct moat_slice name;
+    struct moat_slice value;
+};
+
 static inline bool moat_slice_is_empty(struct moat_slice s)
 {
     return s.len == 0;

@@ -250,9 +250,9 @@ struct moat_value *moat_value_clone(struct moat_arena *a, const struct moat_valu
         }
         break;
     case MOAT_V_STRUCT:
-        c->u.st.members = moat_arena_calloc(a, (v->count ? v->count : 1) * sizeof(void *));
+        c->u.members = moat_arena_calloc(a, (v->count ? v->count : 1) * sizeof(void *));
         for (uint32_t i = 0; i < v->count; i++)
-            c->u.st.members[i] = moat_value_clone(a, v->u.st.members[i]);
+            c->u.members[i] = moat_value_clone(a, v->u.members[i]);
         break;
     default:
         break;

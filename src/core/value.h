@@ -32,7 +32,8 @@ struct moat_map_entry {
 
 struct moat_value {
     enum moat_vtype type;
-    uint32_t count, cap; /* list items, map entries, struct members */
+    uint32_t count, cap;            /* list items, map entries, struct members */
+    const struct moat_shape *shape; /* modelled values only; NULL in generic documents */
     union {
         bool b;
         int64_t i;
@@ -41,10 +42,7 @@ struct moat_value {
         struct moat_slice s; /* string, blob, number text */
         struct moat_value **items;
         struct moat_map_entry *entries;
-        struct {
-            const struct moat_shape *shape;
-            struct moat_value **members; /* count slots, NULL = absent */
-        } st;
+        struct moat_value **members; /* struct: count slots, NULL = absent */
     } u;
 };
 
