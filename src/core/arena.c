@@ -181,19 +181,30 @@ char *moat_arena_cstr(struct moat_arena *a, struct moat_slice s)
     return (char *)moat_arena_dup(a, s).ptr;
 }
 
+struct moat_slice moat_arena_vformat(struct moat_arena *a, const char *fmt, va_list ap)
+{
+    char tmp[256];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        n = 0;
+    char *p = moat_arena_alloc(a, (size_t)n + 1);
+    if ((size_t)n < sizeof(tmp))
+        memcpy(p, tmp, (size_t)n + 1);
+    else
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return moat_slice(p, (size_t)n);
+}
+
 char *moat_arena_printf(struct moat_arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    struct moat_slice s = moat_arena_vformat(a, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *p = moat_arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    return p;
+    return (char *)s.ptr;
 }
 
 void moat_arena_on_free(struct moat_arena *a, moat_cleanup_fn fn, void *arg)

@@ -5,6 +5,8 @@
 
 #include "core/slice.h"
 
+#include <stdarg.h>
+
 struct moat_arena;
 
 /* first_block is the size of the first block; later blocks grow. */
@@ -21,6 +23,9 @@ char *moat_arena_strdup(struct moat_arena *a, const char *s);
 struct moat_slice moat_arena_dup(struct moat_arena *a, struct moat_slice s);
 char *moat_arena_cstr(struct moat_arena *a, struct moat_slice s);
 char *moat_arena_printf(struct moat_arena *a, const char *fmt, ...) MOAT_PRINTF(2, 3);
+/* vprintf into the arena; the result is NUL-terminated (not counted in len). */
+struct moat_slice moat_arena_vformat(struct moat_arena *a, const char *fmt, va_list ap)
+    MOAT_PRINTF(2, 0);
 
 typedef void (*moat_cleanup_fn)(void *arg);
 void moat_arena_on_free(struct moat_arena *a, moat_cleanup_fn fn, void *arg);

@@ -102,11 +102,18 @@ void moat_buf_append_i64(struct moat_buf *b, int64_t v)
 
 void moat_buf_printf(struct moat_buf *b, const char *fmt, ...)
 {
+    char tmp[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    if (n <= 0 || !room(b, (size_t)n + 1))
+    if (n <= 0)
+        return;
+    if ((size_t)n < sizeof(tmp)) {
+        moat_buf_append_bytes(b, tmp, (size_t)n);
+        return;
+    }
+    if (!room(b, (size_t)n + 1))
         return;
     va_start(ap, fmt);
     vsnprintf((char *)b->ptr + b->len, (size_t)n + 1, fmt, ap);

@@ -3,7 +3,6 @@
 #include "core/error.h"
 
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 const struct moat_error_kind moat_internal_failure = {"InternalFailure", 500, false};
@@ -16,15 +15,8 @@ struct moat_error *moat_error_new(struct moat_arena *a, const struct moat_error_
     e->kind = kind;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    e->message = moat_arena_vformat(a, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        n = 0;
-    char *p = moat_arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    e->message = moat_slice(p, (size_t)n);
     return e;
 }
 
