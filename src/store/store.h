@@ -28,19 +28,35 @@ enum store_backend { STORE_SQLITE = 0, STORE_POSTGRES };
 #define STORE_ANY_VERSION (-1)   /* put/delete regardless of the current version */
 #define STORE_MUST_NOT_EXIST 0   /* put only if absent */
 
-/* url: "sqlite:///path/file.db", a bare path, or "postgres://..." / "postgresql://...".
- * Creates or migrates the schema. On failure returns NULL and writes a reason to errbuf. */
+/* url: "sqlite:///path/file.db" (everything after "sqlite://" is the path), a
+ * bare path, or "postgres://..." / "postgresql://..." (a libpq URI). SQLite
+ * files are created with mode 0600 and put in WAL mode; ":memory:" is refused
+ * since every connection opens the file anew. Creates or migrates the schema
+ * (safe when several processes open one database at once) and refuses a schema
+ * newer than this build. On failure returns NULL and writes a reason to errbuf. */
 struct store *store_open(const char *url, char *errbuf, size_t errlen);
 void store_close(struct store *s);
 enum store_backend store_backend(const struct store *s);
 
 /* One connection per thread. `writer` marks the connection that commits
- * durably (SQLite: synchronous=FULL). NULL on failure (logged). */
+ * durably (SQLite: synchronous=FULL; PostgreSQL: synchronous_commit=on). Other
+ * connections are for reading (SQLite: synchronous=NORMAL, so a write made on
+ * one is not promised to survive power loss). NULL on failure (logged). */
 struct store_conn *store_connect(struct store *s, bool writer);
 void store_disconnect(struct store_conn *c);
 
-/* Transactions. begin(write=false) gives a consistent read snapshot.
- * Savepoints nest inside a write transaction (one level per request). */
+/* Transactions. begin(write=false) gives a consistent read snapshot, taken at
+ * begin; writes inside it are refused. begin(write=true) takes SQLite's write
+ * lock at once (BEGIN IMMEDIATE); on PostgreSQL it is READ COMMITTED, versions
+ * and the audit head lock guarding what it changes.
+ * Savepoints nest inside a write transaction (one level per request; at most
+ * 8 deep). store_release ends the innermost savepoint keeping its work;
+ * store_rollback_to ends it discarding its work.
+ * A STORE_ERROR inside a transaction fails it, as on PostgreSQL: every call
+ * but store_rollback (or store_rollback_to the savepoint the error happened
+ * in, which recovers) then returns STORE_ERROR, and store_commit rolls back
+ * and returns STORE_ERROR. NOT_FOUND and CONFLICT do not fail a transaction.
+ * Outside a transaction each call commits on its own. */
 enum store_status store_begin(struct store_conn *c, bool write);
 enum store_status store_commit(struct store_conn *c);
 enum store_status store_rollback(struct store_conn *c);
@@ -67,7 +83,8 @@ enum store_status store_delete(struct store_conn *c, const char *ns, struct moat
                                int64_t expect_version);
 /* Records of ns whose key starts with prefix and is strictly greater than
  * `after` (empty: from the start), in byte order of the key, at most `limit`.
- * *more is set when further records exist. */
+ * *more is set when further records exist (limit 0: nothing returned, *more
+ * tells whether anything matches). Runs as one index range search. */
 enum store_status store_scan(struct store_conn *c, struct moat_arena *a, const char *ns,
                              struct moat_slice prefix, struct moat_slice after, size_t limit,
                              struct store_record **out, size_t *count, bool *more);
@@ -104,7 +121,11 @@ struct store_audit_row {
  * nodes sharing one database extend one chain. */
 enum store_status store_audit_head(struct store_conn *c, int64_t *seq, uint8_t hash[32]);
 /* Appends rows (seq already assigned, consecutive after the head) and moves the head.
- * Must be called inside a write transaction. */
+ * Must be called inside a write transaction. CONFLICT (nothing written) when
+ * rows[0] does not follow the head (seq - 1 and prev_hash); STORE_ERROR when
+ * the rows are not a chain among themselves, have more than
+ * STORE_AUDIT_MAX_RESOURCES resources, or a text column (all but the hashes)
+ * holds a NUL byte or invalid UTF-8 (PostgreSQL refuses those). */
 enum store_status store_audit_append(struct store_conn *c, const struct store_audit_row *rows,
                                      size_t count);
 
@@ -121,17 +142,22 @@ enum store_audit_attr {
 };
 
 struct store_audit_query {
-    struct moat_slice account_id;
+    struct moat_slice account_id;  /* matched exactly */
     int64_t start_ms, end_ms;      /* inclusive bounds on event time */
     enum store_audit_attr attr;
-    struct moat_slice value;
+    struct moat_slice value;       /* matched exactly; READ_ONLY: "true"/"false" (any case),
+                                      anything else matches nothing */
     bool management_only;
-    int64_t before_seq;            /* pagination: only seq < before_seq (0 = no bound) */
+    int64_t before_seq;            /* pagination: only rows after row before_seq in the
+                                      result order (0 = from the newest) */
     size_t limit;
 };
 
-/* Newest first. Rows' slices live in the arena; only seq, event_time_ms and
- * record are filled. */
+/* Newest first: ordered by (event_time_ms, seq) descending, so that a test
+ * clock that moved back still yields AWS's order. To page, pass the last
+ * row's seq as before_seq (if that row is gone, seq < before_seq applies).
+ * Each query is one index range search. Rows' slices live in the arena; only
+ * seq, event_time_ms and record are filled. */
 enum store_status store_audit_lookup(struct store_conn *c, struct moat_arena *a,
                                      const struct store_audit_query *q,
                                      struct store_audit_row **out, size_t *count);

@@ -1,0 +1,974 @@
+/* store_sqlite.c: the embedded store on SQLite 3 in WAL mode: schema and
+ * migrations, one sqlite3 handle per connection with its prepared statements. */
+#include "store/store_impl.h"
+
+#include "core/buf.h"
+#include "core/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SQ_BUSY_TIMEOUT_MS 10000
+
+/* Schema migrations; entry i moves the schema from version i to i + 1. */
+static const char *const sq_migrations[] = {
+    "CREATE TABLE records ("
+    " ns TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL, version INTEGER NOT NULL,"
+    " PRIMARY KEY (ns, key)) WITHOUT ROWID;"
+    "CREATE TABLE audit ("
+    " seq INTEGER PRIMARY KEY, event_time_ms INTEGER NOT NULL, account_id TEXT NOT NULL,"
+    " event_id TEXT NOT NULL, event_name TEXT NOT NULL, event_source TEXT NOT NULL,"
+    " username TEXT NOT NULL, access_key_id TEXT NOT NULL, read_only INTEGER NOT NULL,"
+    " management INTEGER NOT NULL, record TEXT NOT NULL, prev_hash BLOB NOT NULL,"
+    " hash BLOB NOT NULL);"
+    /* seq is the rowid, so each index ends in it and yields (time, seq) order. */
+    "CREATE INDEX audit_account_time ON audit (account_id, event_time_ms);"
+    "CREATE INDEX audit_event_id ON audit (event_id);"
+    "CREATE INDEX audit_event_name ON audit (account_id, event_name, event_time_ms);"
+    "CREATE INDEX audit_username ON audit (account_id, username, event_time_ms);"
+    "CREATE INDEX audit_event_source ON audit (account_id, event_source, event_time_ms);"
+    "CREATE INDEX audit_access_key ON audit (account_id, access_key_id, event_time_ms);"
+    "CREATE INDEX audit_read_only ON audit (account_id, read_only, event_time_ms);"
+    /* One row per (event, resource); *_first marks the first occurrence of a
+     * type or name in its event so that a filtered lookup meets each event once. */
+    "CREATE TABLE audit_resources ("
+    " seq INTEGER NOT NULL, idx INTEGER NOT NULL, account_id TEXT NOT NULL,"
+    " event_time_ms INTEGER NOT NULL, type TEXT NOT NULL, name TEXT NOT NULL,"
+    " type_first INTEGER NOT NULL, name_first INTEGER NOT NULL,"
+    " PRIMARY KEY (seq, idx)) WITHOUT ROWID;"
+    "CREATE INDEX audit_res_type ON audit_resources (account_id, type, event_time_ms)"
+    " WHERE type_first = 1;"
+    "CREATE INDEX audit_res_name ON audit_resources (account_id, name, event_time_ms)"
+    " WHERE name_first = 1;"
+    "CREATE TABLE audit_head ("
+    " id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);"
+    "INSERT INTO audit_head VALUES (1, 0, zeroblob(32));",
+};
+
+enum sq_stmt {
+    SQ_BEGIN_READ = 0,
+    SQ_SNAPSHOT,
+    SQ_BEGIN_WRITE,
+    SQ_COMMIT,
+    SQ_ROLLBACK,
+    SQ_GET,
+    SQ_INSERT_NEW,
+    SQ_UPSERT,
+    SQ_UPDATE_IF,
+    SQ_DELETE,
+    SQ_DELETE_IF,
+    SQ_EXISTS,
+    SQ_SCAN,
+    SQ_SCAN_OPEN,
+    SQ_COUNT,
+    SQ_COUNT_OPEN,
+    SQ_HEAD,
+    SQ_HEAD_MOVE,
+    SQ_AUDIT_INSERT,
+    SQ_RES_INSERT,
+    SQ_TIME_OF,
+    SQ_LOOKUP, /* + enum store_audit_attr */
+    SQ_AUDIT_SCAN = SQ_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID + 1,
+    SQ_RES_SCAN,
+    SQ_WIPE_RECORDS,
+    SQ_WIPE_AUDIT,
+    SQ_WIPE_RES,
+    SQ_WIPE_HEAD,
+    SQ_STMT_COUNT,
+};
+
+/* The lookup statements share one binding layout: ?1 account, ?2 attribute
+ * value, ?3..?4 time range, ?5..?6 page bound, ?7 management only, ?8 limit. */
+#define SQ_LOOKUP_TAIL                                                                             \
+    " event_time_ms BETWEEN ?3 AND ?4 AND (event_time_ms < ?5 OR seq < ?6)"                        \
+    " AND (?7 = 0 OR management = 1) ORDER BY event_time_ms DESC, seq DESC LIMIT ?8"
+#define SQ_LOOKUP_BY(col)                                                                          \
+    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = ?1 AND " col " = ?2 AND"      \
+    SQ_LOOKUP_TAIL
+/* CROSS JOIN makes SQLite drive the query from the resource index. */
+#define SQ_LOOKUP_RES(col)                                                                         \
+    "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r CROSS JOIN audit a"            \
+    " ON a.seq = r.seq WHERE r.account_id = ?1 AND r." col " = ?2 AND r." col "_first = 1"         \
+    " AND r.event_time_ms BETWEEN ?3 AND ?4 AND (r.event_time_ms < ?5 OR r.seq < ?6)"              \
+    " AND (?7 = 0 OR a.management = 1) ORDER BY r.event_time_ms DESC, r.seq DESC LIMIT ?8"
+
+#define SQ_AUDIT_COLS                                                                              \
+    "seq, event_time_ms, account_id, event_id, event_name, event_source, username,"                \
+    " access_key_id, read_only, management, record, prev_hash, hash"
+
+static const struct {
+    const char *name;
+    const char *sql;
+} sq_sql[SQ_STMT_COUNT] = {
+    [SQ_BEGIN_READ] = {"begin", "BEGIN DEFERRED"},
+    /* A deferred transaction takes its snapshot at the first read. */
+    [SQ_SNAPSHOT] = {"snapshot", "SELECT seq FROM audit_head WHERE id = 1"},
+    [SQ_BEGIN_WRITE] = {"begin_write", "BEGIN IMMEDIATE"},
+    [SQ_COMMIT] = {"commit", "COMMIT"},
+    [SQ_ROLLBACK] = {"rollback", "ROLLBACK"},
+    [SQ_GET] = {"get", "SELECT value, version FROM records WHERE ns = ?1 AND key = ?2"},
+    [SQ_INSERT_NEW] = {"put_new", "INSERT INTO records (ns, key, value, version)"
+                                  " VALUES (?1, ?2, ?3, 1) ON CONFLICT DO NOTHING"},
+    [SQ_UPSERT] = {"put_any", "INSERT INTO records (ns, key, value, version)"
+                              " VALUES (?1, ?2, ?3, 1) ON CONFLICT (ns, key) DO UPDATE"
+                              " SET value = excluded.value, version = records.version + 1"
+                              " RETURNING version"},
+    [SQ_UPDATE_IF] = {"put_if", "UPDATE records SET value = ?3, version = version + 1"
+                                " WHERE ns = ?1 AND key = ?2 AND version = ?4 RETURNING version"},
+    [SQ_DELETE] = {"delete", "DELETE FROM records WHERE ns = ?1 AND key = ?2"},
+    [SQ_DELETE_IF] = {"delete_if",
+                      "DELETE FROM records WHERE ns = ?1 AND key = ?2 AND version = ?3"},
+    [SQ_EXISTS] = {"exists", "SELECT 1 FROM records WHERE ns = ?1 AND key = ?2"},
+    [SQ_SCAN] = {"scan", "SELECT key, value, version FROM records"
+                         " WHERE ns = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4"},
+    [SQ_SCAN_OPEN] = {"scan_open", "SELECT key, value, version FROM records"
+                                   " WHERE ns = ?1 AND key >= ?2 ORDER BY key LIMIT ?4"},
+    [SQ_COUNT] = {"count",
+                  "SELECT count(*) FROM records WHERE ns = ?1 AND key >= ?2 AND key < ?3"},
+    [SQ_COUNT_OPEN] = {"count_open", "SELECT count(*) FROM records WHERE ns = ?1 AND key >= ?2"},
+    [SQ_HEAD] = {"audit_head", "SELECT seq, hash FROM audit_head WHERE id = 1"},
+    [SQ_HEAD_MOVE] = {"audit_head_move", "UPDATE audit_head SET seq = ?1, hash = ?2"
+                                         " WHERE id = 1 AND seq = ?3 AND hash = ?4"},
+    [SQ_AUDIT_INSERT] = {"audit_insert", "INSERT INTO audit (" SQ_AUDIT_COLS ")"
+                                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                                         " ?11, ?12, ?13)"},
+    [SQ_RES_INSERT] = {"audit_res_insert",
+                       "INSERT INTO audit_resources (seq, idx, account_id, event_time_ms, type,"
+                       " name, type_first, name_first) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+    [SQ_TIME_OF] = {"audit_time_of", "SELECT event_time_ms FROM audit WHERE seq = ?1"},
+    [SQ_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any", "SELECT seq, event_time_ms, record FROM audit"
+                                                   " WHERE account_id = ?1 AND" SQ_LOOKUP_TAIL},
+    [SQ_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", SQ_LOOKUP_BY("event_id")},
+    [SQ_LOOKUP + STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", SQ_LOOKUP_BY("event_name")},
+    [SQ_LOOKUP + STORE_AUDIT_READ_ONLY] = {"lookup_read_only", SQ_LOOKUP_BY("read_only")},
+    [SQ_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", SQ_LOOKUP_BY("username")},
+    [SQ_LOOKUP + STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", SQ_LOOKUP_RES("type")},
+    [SQ_LOOKUP + STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", SQ_LOOKUP_RES("name")},
+    [SQ_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source",
+                                              SQ_LOOKUP_BY("event_source")},
+    [SQ_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id",
+                                               SQ_LOOKUP_BY("access_key_id")},
+    [SQ_AUDIT_SCAN] = {"audit_scan", "SELECT " SQ_AUDIT_COLS " FROM audit WHERE seq >= ?1"
+                                     " ORDER BY seq LIMIT ?2"},
+    [SQ_RES_SCAN] = {"audit_res_scan", "SELECT seq, type, name FROM audit_resources"
+                                       " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq, idx"},
+    [SQ_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records"},
+    [SQ_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit"},
+    [SQ_WIPE_RES] = {"wipe_audit_resources", "DELETE FROM audit_resources"},
+    [SQ_WIPE_HEAD] = {"wipe_audit_head", "UPDATE audit_head SET seq = 0, hash = zeroblob(32)"},
+};
+
+enum sq_sp { SQ_SP_SAVE = 0, SQ_SP_RELEASE, SQ_SP_ROLLBACK_TO, SQ_SP_KINDS };
+
+struct sq_store {
+    struct store base;
+    char *path;
+};
+
+struct sq_conn {
+    struct store_conn base;
+    sqlite3 *db;
+    sqlite3_stmt *stmts[SQ_STMT_COUNT];
+    sqlite3_stmt *sp[SQ_SP_KINDS][STORE_MAX_SAVEPOINTS];
+};
+
+static const struct store_ops sq_ops;
+
+static struct sq_conn *conn_of(struct store_conn *c)
+{
+    return (struct sq_conn *)c;
+}
+
+static void log_db(sqlite3 *db, const char *what)
+{
+    moat_log_error("store: sqlite %s failed: %s (code %d)", what, sqlite3_errmsg(db),
+                   sqlite3_extended_errcode(db));
+}
+
+/* The cached statement, prepared on first use. NULL on failure (logged). */
+static sqlite3_stmt *stmt(struct sq_conn *c, enum sq_stmt id)
+{
+    if (c->stmts[id])
+        return c->stmts[id];
+    if (sqlite3_prepare_v3(c->db, sq_sql[id].sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
+                           NULL) != SQLITE_OK) {
+        log_db(c->db, sq_sql[id].name);
+        c->stmts[id] = NULL;
+    }
+    return c->stmts[id];
+}
+
+/* Empty slices must still bind as a zero-length value: SQLite binds a NULL
+ * pointer as SQL NULL. */
+static const void *nonnull(struct moat_slice s)
+{
+    return s.ptr ? (const void *)s.ptr : "";
+}
+
+static void bind_blob(sqlite3_stmt *st, int i, struct moat_slice s)
+{
+    sqlite3_bind_blob64(st, i, nonnull(s), s.len, SQLITE_STATIC);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, struct moat_slice s)
+{
+    sqlite3_bind_text64(st, i, nonnull(s), s.len, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static void bind_ns(sqlite3_stmt *st, const char *ns)
+{
+    sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+}
+
+static struct moat_slice column_slice(struct moat_arena *a, sqlite3_stmt *st, int i)
+{
+    const void *p = sqlite3_column_blob(st, i);
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    return moat_arena_dup(a, moat_slice(p, p ? n : 0));
+}
+
+/* Steps a statement that returns no rows (or whose rows are ignored) and resets it. */
+static enum store_status run(struct sq_conn *c, sqlite3_stmt *st, enum sq_stmt id)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[id].name);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+/* Before each write statement: the injected fault, if armed, fails this one. */
+static bool faulted(struct sq_conn *c, sqlite3_stmt *st)
+{
+    if (!store_fault_fire(c->base.store))
+        return false;
+    sqlite3_reset(st);
+    return true;
+}
+
+static enum store_status run_simple(struct sq_conn *c, enum sq_stmt id)
+{
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    return run(c, st, id);
+}
+
+/* ---- open, migrate, connect ----------------------------------------------- */
+
+static int exec_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        rc = SQLITE_NOTFOUND;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* WAL is a property of the file: set once at open, every later connection
+ * uses it. Switching needs an exclusive lock for which SQLite returns BUSY at
+ * once, without the busy handler, when another process opens the file at the
+ * same moment; so retry for as long as the busy timeout. */
+static bool set_wal(sqlite3 *db, char *errbuf, size_t errlen)
+{
+    for (int waited_ms = 0;; waited_ms += 5) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+            break;
+        int rc = sqlite3_step(st);
+        bool wal = rc == SQLITE_ROW &&
+                   sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(st);
+        if (wal)
+            return true;
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) {
+            snprintf(errbuf, errlen, "cannot switch the SQLite database to WAL mode: %s",
+                     rc == SQLITE_ROW ? "refused" : sqlite3_errmsg(db));
+            return false;
+        }
+        if (waited_ms >= SQ_BUSY_TIMEOUT_MS)
+            break;
+        usleep(5000);
+    }
+    snprintf(errbuf, errlen, "cannot switch the SQLite database to WAL mode: %s",
+             sqlite3_errmsg(db));
+    return false;
+}
+
+static bool migrate(sqlite3 *db, char *errbuf, size_t errlen)
+{
+    if (!set_wal(db, errbuf, errlen))
+        return false;
+    /* IMMEDIATE serialises processes that start together on one file. */
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(errbuf, errlen, "SQLite schema migration failed: %s", sqlite3_errmsg(db));
+        return false;
+    }
+    if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_txn;
+    int64_t version = 0;
+    int rc = exec_int(db, "SELECT version FROM schema_version", &version);
+    if (rc == SQLITE_NOTFOUND) {
+        if (sqlite3_exec(db, "INSERT INTO schema_version VALUES (0)", NULL, NULL, NULL) !=
+            SQLITE_OK)
+            goto fail_txn;
+    } else if (rc != SQLITE_OK) {
+        goto fail_txn;
+    }
+    if (version < 0 || (size_t)version > MOAT_COUNT(sq_migrations)) {
+        snprintf(errbuf, errlen, "SQLite schema version %lld is newer than this moat (%zu)",
+                 (long long)version, MOAT_COUNT(sq_migrations));
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return false;
+    }
+    for (size_t v = (size_t)version; v < MOAT_COUNT(sq_migrations); v++) {
+        if (sqlite3_exec(db, sq_migrations[v], NULL, NULL, NULL) != SQLITE_OK)
+            goto fail_txn;
+        char sql[64];
+        snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %zu", v + 1);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            goto fail_txn;
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail_txn;
+    return true;
+
+fail_txn:
+    snprintf(errbuf, errlen, "SQLite schema migration failed: %s", sqlite3_errmsg(db));
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return false;
+}
+
+static sqlite3 *open_db(const char *path, char *errbuf, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "cannot open SQLite database: %s",
+                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+    return db;
+}
+
+struct store *store_sqlite_open(const char *path, char *errbuf, size_t errlen)
+{
+    /* Create the file ourselves so that it (and the -wal and -shm files, which
+     * SQLite gives the database's mode) are private to the owner. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(errbuf, errlen, "cannot create %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    close(fd);
+    sqlite3 *db = open_db(path, errbuf, errlen);
+    if (!db)
+        return NULL;
+    bool ok = migrate(db, errbuf, errlen);
+    sqlite3_close(db);
+    if (!ok)
+        return NULL;
+    struct sq_store *s = moat_xcalloc(1, sizeof(*s));
+    s->base.ops = &sq_ops;
+    s->base.backend = STORE_SQLITE;
+    atomic_init(&s->base.fault_countdown, 0);
+    s->path = moat_xstrdup(path);
+    return &s->base;
+}
+
+static void sq_close(struct store *base)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    free(s->path);
+    free(s);
+}
+
+static struct store_conn *sq_connect(struct store *base, bool writer)
+{
+    struct sq_store *s = (struct sq_store *)base;
+    char err[256];
+    sqlite3 *db = open_db(s->path, err, sizeof(err));
+    if (!db) {
+        moat_log_error("store: sqlite connect failed: %s", err);
+        return NULL;
+    }
+    /* The writer fsyncs the WAL at each commit; readers only read, and a write
+     * on a reader connection is not promised to survive power loss. */
+    const char *pragmas = writer ? "PRAGMA synchronous=FULL; PRAGMA trusted_schema=OFF"
+                                 : "PRAGMA synchronous=NORMAL; PRAGMA trusted_schema=OFF";
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+        log_db(db, "connect pragmas");
+        sqlite3_close(db);
+        return NULL;
+    }
+    struct sq_conn *c = moat_xcalloc(1, sizeof(*c));
+    c->db = db;
+    return &c->base;
+}
+
+static void sq_disconnect(struct store_conn *base)
+{
+    struct sq_conn *c = conn_of(base);
+    for (size_t i = 0; i < SQ_STMT_COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    for (size_t k = 0; k < SQ_SP_KINDS; k++)
+        for (size_t l = 0; l < STORE_MAX_SAVEPOINTS; l++)
+            sqlite3_finalize(c->sp[k][l]);
+    if (sqlite3_close(c->db) != SQLITE_OK)
+        log_db(c->db, "close");
+    free(c);
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+static enum store_status sq_begin(struct store_conn *base, bool write)
+{
+    struct sq_conn *c = conn_of(base);
+    if (write)
+        return run_simple(c, SQ_BEGIN_WRITE);
+    if (run_simple(c, SQ_BEGIN_READ) != STORE_OK)
+        return STORE_ERROR;
+    if (run_simple(c, SQ_SNAPSHOT) != STORE_OK) {
+        (void)run_simple(c, SQ_ROLLBACK);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static enum store_status sq_commit(struct store_conn *base)
+{
+    return run_simple(conn_of(base), SQ_COMMIT);
+}
+
+static enum store_status sq_rollback(struct store_conn *base)
+{
+    struct sq_conn *c = conn_of(base);
+    /* Some errors (I/O, disk full) already rolled the transaction back. */
+    if (sqlite3_get_autocommit(c->db))
+        return STORE_OK;
+    return run_simple(c, SQ_ROLLBACK);
+}
+
+static enum store_status sp_exec(struct sq_conn *c, enum sq_sp kind, unsigned level)
+{
+    static const char *const verbs[SQ_SP_KINDS] = {"SAVEPOINT", "RELEASE", "ROLLBACK TO"};
+    sqlite3_stmt **st = &c->sp[kind][level - 1];
+    if (!*st) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "%s sp%u", verbs[kind], level);
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) !=
+            SQLITE_OK) {
+            log_db(c->db, verbs[kind]);
+            *st = NULL;
+            return STORE_ERROR;
+        }
+    }
+    int rc = sqlite3_step(*st);
+    sqlite3_reset(*st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, verbs[kind]);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+static enum store_status sq_savepoint(struct store_conn *base, unsigned level)
+{
+    return sp_exec(conn_of(base), SQ_SP_SAVE, level);
+}
+
+static enum store_status sq_release(struct store_conn *base, unsigned level)
+{
+    return sp_exec(conn_of(base), SQ_SP_RELEASE, level);
+}
+
+static enum store_status sq_rollback_to(struct store_conn *base, unsigned level)
+{
+    struct sq_conn *c = conn_of(base);
+    if (sqlite3_get_autocommit(c->db)) {
+        moat_log_error("store: sqlite transaction was already rolled back");
+        return STORE_ERROR;
+    }
+    /* ROLLBACK TO keeps the savepoint open; the store's savepoint ends here. */
+    if (sp_exec(c, SQ_SP_ROLLBACK_TO, level) != STORE_OK)
+        return STORE_ERROR;
+    return sp_exec(c, SQ_SP_RELEASE, level);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static enum store_status sq_get(struct store_conn *base, struct moat_arena *a, const char *ns,
+                                struct moat_slice key, struct store_record *out)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_GET);
+    if (!st)
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, key);
+    int rc = sqlite3_step(st);
+    enum store_status res = STORE_NOT_FOUND;
+    if (rc == SQLITE_ROW) {
+        out->key = moat_arena_dup(a, key);
+        out->value = column_slice(a, st, 0);
+        out->version = sqlite3_column_int64(st, 1);
+        res = STORE_OK;
+    } else if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[SQ_GET].name);
+        res = STORE_ERROR;
+    }
+    sqlite3_reset(st);
+    return res;
+}
+
+static enum store_status sq_put(struct store_conn *base, const char *ns, struct moat_slice key,
+                                struct moat_slice value, int64_t expect_version,
+                                int64_t *new_version)
+{
+    struct sq_conn *c = conn_of(base);
+    enum sq_stmt id = expect_version == STORE_MUST_NOT_EXIST ? SQ_INSERT_NEW
+                      : expect_version == STORE_ANY_VERSION  ? SQ_UPSERT
+                                                             : SQ_UPDATE_IF;
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    if (faulted(c, st))
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, key);
+    bind_blob(st, 3, value);
+    if (id == SQ_UPDATE_IF)
+        sqlite3_bind_int64(st, 4, expect_version);
+    int64_t version = -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        version = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[id].name);
+        return STORE_ERROR;
+    }
+    if (id == SQ_INSERT_NEW)
+        version = sqlite3_changes(c->db) == 1 ? 1 : -1;
+    if (version < 0)
+        return STORE_CONFLICT;
+    *new_version = version;
+    return STORE_OK;
+}
+
+static enum store_status sq_del(struct store_conn *base, const char *ns, struct moat_slice key,
+                                int64_t expect_version)
+{
+    struct sq_conn *c = conn_of(base);
+    enum sq_stmt id = expect_version == STORE_ANY_VERSION ? SQ_DELETE : SQ_DELETE_IF;
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    if (faulted(c, st))
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, key);
+    if (id == SQ_DELETE_IF)
+        sqlite3_bind_int64(st, 3, expect_version);
+    if (run(c, st, id) != STORE_OK)
+        return STORE_ERROR;
+    if (sqlite3_changes(c->db) == 1)
+        return STORE_OK;
+    if (id == SQ_DELETE)
+        return STORE_NOT_FOUND;
+    /* Nothing deleted with a version given: absent, or present at another version. */
+    st = stmt(c, SQ_EXISTS);
+    if (!st)
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, key);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return STORE_CONFLICT;
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    log_db(c->db, sq_sql[SQ_EXISTS].name);
+    return STORE_ERROR;
+}
+
+static enum store_status sq_scan(struct store_conn *base, struct moat_arena *a, const char *ns,
+                                 const struct store_range *r, int64_t fetch,
+                                 struct store_record **out, size_t *count)
+{
+    struct sq_conn *c = conn_of(base);
+    enum sq_stmt id = r->has_hi ? SQ_SCAN : SQ_SCAN_OPEN;
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, r->lo);
+    if (r->has_hi)
+        bind_blob(st, 3, r->hi);
+    sqlite3_bind_int64(st, 4, fetch);
+    struct store_record *recs = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        recs = store_grow(a, recs, sizeof(*recs), n, &cap);
+        recs[n].key = column_slice(a, st, 0);
+        recs[n].value = column_slice(a, st, 1);
+        recs[n].version = sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[id].name);
+        return STORE_ERROR;
+    }
+    *out = recs;
+    *count = n;
+    return STORE_OK;
+}
+
+static enum store_status sq_count(struct store_conn *base, const char *ns,
+                                  const struct store_range *r, int64_t *count)
+{
+    struct sq_conn *c = conn_of(base);
+    enum sq_stmt id = r->has_hi ? SQ_COUNT : SQ_COUNT_OPEN;
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    bind_ns(st, ns);
+    bind_blob(st, 2, r->lo);
+    if (r->has_hi)
+        bind_blob(st, 3, r->hi);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        log_db(c->db, sq_sql[id].name);
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+/* ---- audit -------------------------------------------------------------------- */
+
+static enum store_status sq_audit_head(struct store_conn *base, int64_t *seq, uint8_t hash[32])
+{
+    /* A write transaction began IMMEDIATE, so it already holds the only write
+     * lock: nobody else can move the head until it ends. */
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_HEAD);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    enum store_status res = STORE_ERROR;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 1) == 32) {
+        *seq = sqlite3_column_int64(st, 0);
+        memcpy(hash, sqlite3_column_blob(st, 1), 32);
+        res = STORE_OK;
+    } else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        moat_log_error("store: sqlite audit head row is missing or malformed");
+    } else {
+        log_db(c->db, sq_sql[SQ_HEAD].name);
+    }
+    sqlite3_reset(st);
+    return res;
+}
+
+static bool first_of(const struct moat_slice *list, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (moat_slice_eq(list[j], list[i]))
+            return false;
+    return true;
+}
+
+static enum store_status sq_audit_append(struct store_conn *base,
+                                         const struct store_audit_row *rows, size_t count)
+{
+    struct sq_conn *c = conn_of(base);
+    const struct store_audit_row *first = &rows[0], *last = &rows[count - 1];
+    sqlite3_stmt *st = stmt(c, SQ_HEAD_MOVE);
+    if (!st || faulted(c, st))
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, last->seq);
+    sqlite3_bind_blob(st, 2, last->hash, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, first->seq - 1);
+    sqlite3_bind_blob(st, 4, first->prev_hash, 32, SQLITE_STATIC);
+    if (run(c, st, SQ_HEAD_MOVE) != STORE_OK)
+        return STORE_ERROR;
+    if (sqlite3_changes(c->db) != 1)
+        return STORE_CONFLICT;
+
+    sqlite3_stmt *ins = stmt(c, SQ_AUDIT_INSERT);
+    sqlite3_stmt *res = stmt(c, SQ_RES_INSERT);
+    if (!ins || !res)
+        return STORE_ERROR;
+    for (size_t i = 0; i < count; i++) {
+        const struct store_audit_row *r = &rows[i];
+        if (faulted(c, ins))
+            return STORE_ERROR;
+        sqlite3_bind_int64(ins, 1, r->seq);
+        sqlite3_bind_int64(ins, 2, r->event_time_ms);
+        bind_text(ins, 3, r->account_id);
+        bind_text(ins, 4, r->event_id);
+        bind_text(ins, 5, r->event_name);
+        bind_text(ins, 6, r->event_source);
+        bind_text(ins, 7, r->username);
+        bind_text(ins, 8, r->access_key_id);
+        sqlite3_bind_int(ins, 9, r->read_only);
+        sqlite3_bind_int(ins, 10, r->management);
+        bind_text(ins, 11, r->record);
+        sqlite3_bind_blob(ins, 12, r->prev_hash, 32, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 13, r->hash, 32, SQLITE_STATIC);
+        if (run(c, ins, SQ_AUDIT_INSERT) != STORE_OK)
+            return STORE_ERROR;
+        for (size_t j = 0; j < r->resource_count; j++) {
+            if (faulted(c, res))
+                return STORE_ERROR;
+            sqlite3_bind_int64(res, 1, r->seq);
+            sqlite3_bind_int64(res, 2, (int64_t)j);
+            bind_text(res, 3, r->account_id);
+            sqlite3_bind_int64(res, 4, r->event_time_ms);
+            bind_text(res, 5, r->resource_types[j]);
+            bind_text(res, 6, r->resource_names[j]);
+            sqlite3_bind_int(res, 7, first_of(r->resource_types, j));
+            sqlite3_bind_int(res, 8, first_of(r->resource_names, j));
+            if (run(c, res, SQ_RES_INSERT) != STORE_OK)
+                return STORE_ERROR;
+        }
+    }
+    return STORE_OK;
+}
+
+static enum store_status sq_audit_time_of(struct store_conn *base, int64_t seq, int64_t *time_ms)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_TIME_OF);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *time_ms = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    if (rc == SQLITE_DONE)
+        return STORE_NOT_FOUND;
+    log_db(c->db, sq_sql[SQ_TIME_OF].name);
+    return STORE_ERROR;
+}
+
+static enum store_status sq_audit_lookup(struct store_conn *base, struct moat_arena *a,
+                                         const struct store_audit_query *q,
+                                         const struct store_audit_bounds *b,
+                                         struct store_audit_row **out, size_t *count)
+{
+    struct sq_conn *c = conn_of(base);
+    enum sq_stmt id = (enum sq_stmt)(SQ_LOOKUP + q->attr);
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return STORE_ERROR;
+    bind_text(st, 1, q->account_id);
+    if (q->attr == STORE_AUDIT_READ_ONLY)
+        sqlite3_bind_int(st, 2, b->read_only);
+    else if (q->attr != STORE_AUDIT_ANY)
+        bind_text(st, 2, q->value);
+    sqlite3_bind_int64(st, 3, b->lo_ms);
+    sqlite3_bind_int64(st, 4, b->hi_ms);
+    sqlite3_bind_int64(st, 5, b->before_ms);
+    sqlite3_bind_int64(st, 6, b->before_seq);
+    sqlite3_bind_int(st, 7, q->management_only);
+    sqlite3_bind_int64(st, 8, b->limit);
+    struct store_audit_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = store_grow(a, rows, sizeof(*rows), n, &cap);
+        memset(&rows[n], 0, sizeof(rows[n]));
+        rows[n].seq = sqlite3_column_int64(st, 0);
+        rows[n].event_time_ms = sqlite3_column_int64(st, 1);
+        rows[n].record = column_slice(a, st, 2);
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[id].name);
+        return STORE_ERROR;
+    }
+    *out = rows;
+    *count = n;
+    return STORE_OK;
+}
+
+static bool column_hash(sqlite3_stmt *st, int i, uint8_t out[32])
+{
+    if (sqlite3_column_bytes(st, i) != 32)
+        return false;
+    memcpy(out, sqlite3_column_blob(st, i), 32);
+    return true;
+}
+
+static enum store_status sq_audit_scan(struct store_conn *base, struct moat_arena *a,
+                                       int64_t from_seq, int64_t limit,
+                                       struct store_audit_row **out, size_t *count)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_AUDIT_SCAN);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, from_seq);
+    sqlite3_bind_int64(st, 2, limit);
+    struct store_audit_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    bool bad = false;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rows = store_grow(a, rows, sizeof(*rows), n, &cap);
+        struct store_audit_row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        r->seq = sqlite3_column_int64(st, 0);
+        r->event_time_ms = sqlite3_column_int64(st, 1);
+        r->account_id = column_slice(a, st, 2);
+        r->event_id = column_slice(a, st, 3);
+        r->event_name = column_slice(a, st, 4);
+        r->event_source = column_slice(a, st, 5);
+        r->username = column_slice(a, st, 6);
+        r->access_key_id = column_slice(a, st, 7);
+        r->read_only = sqlite3_column_int(st, 8) != 0;
+        r->management = sqlite3_column_int(st, 9) != 0;
+        r->record = column_slice(a, st, 10);
+        if (!column_hash(st, 11, r->prev_hash) || !column_hash(st, 12, r->hash))
+            bad = true;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[SQ_AUDIT_SCAN].name);
+        return STORE_ERROR;
+    }
+    if (bad) {
+        moat_log_error("store: sqlite audit row with a malformed hash");
+        return STORE_ERROR;
+    }
+    if (n > 0) {
+        /* Resources of the rows just read, merged in seq order. */
+        st = stmt(c, SQ_RES_SCAN);
+        if (!st)
+            return STORE_ERROR;
+        sqlite3_bind_int64(st, 1, rows[0].seq);
+        sqlite3_bind_int64(st, 2, rows[n - 1].seq);
+        size_t at = 0;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t seq = sqlite3_column_int64(st, 0);
+            while (at < n && rows[at].seq < seq)
+                at++;
+            if (at == n || rows[at].seq != seq ||
+                rows[at].resource_count == STORE_AUDIT_MAX_RESOURCES)
+                continue;
+            struct store_audit_row *r = &rows[at];
+            r->resource_types[r->resource_count] = column_slice(a, st, 1);
+            r->resource_names[r->resource_count] = column_slice(a, st, 2);
+            r->resource_count++;
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            log_db(c->db, sq_sql[SQ_RES_SCAN].name);
+            return STORE_ERROR;
+        }
+    }
+    *out = rows;
+    *count = n;
+    return STORE_OK;
+}
+
+static enum store_status sq_wipe(struct store_conn *base)
+{
+    struct sq_conn *c = conn_of(base);
+    static const enum sq_stmt ids[] = {SQ_WIPE_RECORDS, SQ_WIPE_AUDIT, SQ_WIPE_RES, SQ_WIPE_HEAD};
+    for (size_t i = 0; i < MOAT_COUNT(ids); i++) {
+        sqlite3_stmt *st = stmt(c, ids[i]);
+        if (!st || faulted(c, st) || run(c, st, ids[i]) != STORE_OK)
+            return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+char *store_sqlite_plan(struct store_conn *base, struct moat_arena *a, const char *which)
+{
+    if (base->store->backend != STORE_SQLITE)
+        return NULL;
+    struct sq_conn *c = conn_of(base);
+    int id = -1;
+    if (strcmp(which, "scan") == 0)
+        id = SQ_SCAN;
+    else if (strcmp(which, "scan_open") == 0)
+        id = SQ_SCAN_OPEN;
+    else if (strcmp(which, "count") == 0)
+        id = SQ_COUNT;
+    else if (strncmp(which, "lookup:", 7) == 0) {
+        int attr = atoi(which + 7);
+        if (attr >= 0 && attr <= STORE_AUDIT_ACCESS_KEY_ID)
+            id = SQ_LOOKUP + attr;
+    }
+    if (id < 0)
+        return NULL;
+    char *sql = moat_arena_printf(a, "EXPLAIN QUERY PLAN %s", sq_sql[id].sql);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_db(c->db, "explain");
+        return NULL;
+    }
+    struct moat_buf b;
+    moat_buf_init(&b, a, 256);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        moat_buf_append_cstr(&b, (const char *)sqlite3_column_text(st, 3));
+        moat_buf_append_u8(&b, '\n');
+    }
+    sqlite3_finalize(st);
+    return moat_buf_cstr(&b);
+}
+
+static const struct store_ops sq_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .rollback_to = sq_rollback_to,
+    .get = sq_get,
+    .put = sq_put,
+    .del = sq_del,
+    .scan = sq_scan,
+    .count = sq_count,
+    .audit_head = sq_audit_head,
+    .audit_append = sq_audit_append,
+    .audit_time_of = sq_audit_time_of,
+    .audit_lookup = sq_audit_lookup,
+    .audit_scan = sq_audit_scan,
+    .wipe = sq_wipe,
+};
