@@ -228,8 +228,7 @@ enum store_status store_rollback_to(struct store_conn *c)
         }
         return STORE_ERROR;
     }
-    c->savepoints--;
-    c->failed = false;
+    c->failed = false; /* the savepoint stays open, as in SQL */
     return STORE_OK;
 }
 

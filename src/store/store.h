@@ -50,8 +50,9 @@ void store_disconnect(struct store_conn *c);
  * lock at once (BEGIN IMMEDIATE); on PostgreSQL it is READ COMMITTED, versions
  * and the audit head lock guarding what it changes.
  * Savepoints nest inside a write transaction (one level per request; at most
- * 8 deep). store_release ends the innermost savepoint keeping its work;
- * store_rollback_to ends it discarding its work.
+ * 8 deep). As in SQL, store_rollback_to discards the work done since the
+ * innermost savepoint and leaves it open; store_release ends it (keeping
+ * whatever it holds). A request: savepoint, work, [rollback_to,] release.
  * A STORE_ERROR inside a transaction fails it, as on PostgreSQL: every call
  * but store_rollback (or store_rollback_to the savepoint the error happened
  * in, which recovers) then returns STORE_ERROR, and store_commit rolls back

@@ -41,7 +41,7 @@ struct store_ops {
     enum store_status (*begin)(struct store_conn *c, bool write);
     enum store_status (*commit)(struct store_conn *c);
     enum store_status (*rollback)(struct store_conn *c);
-    /* level is the 1-based depth of the savepoint being created or ended. */
+    /* level is the 1-based depth of the savepoint being created, rolled back to or released. */
     enum store_status (*savepoint)(struct store_conn *c, unsigned level);
     enum store_status (*release)(struct store_conn *c, unsigned level);
     enum store_status (*rollback_to)(struct store_conn *c, unsigned level);

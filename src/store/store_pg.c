@@ -572,8 +572,8 @@ static enum store_status pg_release(struct store_conn *base, unsigned level)
 
 static enum store_status pg_rollback_to(struct store_conn *base, unsigned level)
 {
-    char sql[80];
-    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%u; RELEASE SAVEPOINT sp%u", level, level);
+    char sql[40];
+    snprintf(sql, sizeof(sql), "ROLLBACK TO SAVEPOINT sp%u", level);
     return exec_simple(conn_of(base), sql, "rollback_to");
 }
 

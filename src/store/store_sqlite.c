@@ -510,10 +510,7 @@ static enum store_status sq_rollback_to(struct store_conn *base, unsigned level)
         moat_log_error("store: sqlite transaction was already rolled back");
         return STORE_ERROR;
     }
-    /* ROLLBACK TO keeps the savepoint open; the store's savepoint ends here. */
-    if (sp_exec(c, SQ_SP_ROLLBACK_TO, level) != STORE_OK)
-        return STORE_ERROR;
-    return sp_exec(c, SQ_SP_RELEASE, level);
+    return sp_exec(c, SQ_SP_ROLLBACK_TO, level);
 }
 
 /* ---- records ---------------------------------------------------------------- */

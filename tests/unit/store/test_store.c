@@ -590,7 +590,14 @@ SUITE(savepoints)
     CHECK_EQ_INT(store_get(c, a, "sp", S("a"), &r), STORE_OK);
     CHECK_SLICE(r.value, "1");
     CHECK_EQ_INT(r.version, 1);
-    CHECK_EQ_INT(store_rollback_to(c), STORE_ERROR); /* that savepoint has ended */
+    /* As in SQL the savepoint is still open: work after it, a second
+     * rollback_to, more work, then release keeps only that last work. */
+    CHECK_EQ_INT(store_put(c, "sp", S("b2"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
+    CHECK_EQ_INT(store_rollback_to(c), STORE_OK);
+    CHECK_EQ_INT(store_put(c, "sp", S("b3"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
+    CHECK_EQ_INT(store_release(c), STORE_OK);
+    CHECK_EQ_INT(store_rollback_to(c), STORE_ERROR); /* released: no savepoint left */
+    CHECK_EQ_INT(store_release(c), STORE_ERROR);
 
     CHECK_EQ_INT(store_savepoint(c), STORE_OK);
     CHECK_EQ_INT(store_put(c, "sp", S("c"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
@@ -599,16 +606,21 @@ SUITE(savepoints)
     CHECK_EQ_INT(store_put(c, "sp", S("d"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
     CHECK_EQ_INT(store_rollback_to(c), STORE_OK);
     CHECK_EQ_INT(store_release(c), STORE_OK);
+    CHECK_EQ_INT(store_release(c), STORE_OK);
 
-    /* A failed statement inside a savepoint: rollback_to recovers the transaction. */
+    /* The group-commit pattern: savepoint per request; a request that fails
+     * (here with a failed statement) is rolled back to it, then released. */
     CHECK_EQ_INT(store_savepoint(c), STORE_OK);
     CHECK_EQ_INT(store_put(c, "sp", S("e"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
     store_fault_inject(e->s, 1);
     CHECK_EQ_INT(store_put(c, "sp", S("f"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_ERROR);
     CHECK_EQ_INT(store_put(c, "sp", S("g"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_ERROR);
-    CHECK_EQ_INT(store_release(c), STORE_ERROR);
+    CHECK_EQ_INT(store_release(c), STORE_ERROR); /* cannot keep a failed request */
     CHECK_EQ_INT(store_rollback_to(c), STORE_OK);
+    CHECK_EQ_INT(store_release(c), STORE_OK);
+    CHECK_EQ_INT(store_savepoint(c), STORE_OK);
     CHECK_EQ_INT(store_put(c, "sp", S("h"), S("1"), STORE_MUST_NOT_EXIST, NULL), STORE_OK);
+    CHECK_EQ_INT(store_release(c), STORE_OK);
     /* Too deep. */
     int made = 0;
     while (store_savepoint(c) == STORE_OK && made < 100)
@@ -618,7 +630,8 @@ SUITE(savepoints)
         CHECK_EQ_INT(store_release(c), STORE_OK);
     CHECK_EQ_INT(store_commit(c), STORE_OK);
 
-    const char *present[] = {"a", "c", "h"}, *absent[] = {"b", "d", "e", "f", "g"};
+    const char *present[] = {"a", "b3", "c", "h"};
+    const char *absent[] = {"b", "b2", "d", "e", "f", "g"};
     for (size_t i = 0; i < MOAT_COUNT(present); i++)
         CHECK_EQ_INT(store_get(c, a, "sp", moat_slice_cstr(present[i]), &r), STORE_OK);
     for (size_t i = 0; i < MOAT_COUNT(absent); i++)
