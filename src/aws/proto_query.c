@@ -111,6 +111,9 @@ static struct moat_error *decode_scalar(struct qdecoder *d, const struct moat_sh
     struct moat_arena *a = d->a;
     switch (shape->type) {
     case MOAT_SHAPE_STRING:
+        if (!moat_utf8_valid(text))
+            return moat_error_new(a, d->invalid, "Value for %.*s is not valid UTF-8",
+                                  MOAT_FMT(key));
         *out = moat_value_string(a, text);
         break;
     case MOAT_SHAPE_BLOB: {
@@ -229,6 +232,9 @@ static struct moat_error *decode_at(struct qdecoder *d, const struct moat_shape 
             struct moat_slice name;
             if (!find(d->form, kk, &name))
                 break;
+            if (!moat_utf8_valid(name))
+                return moat_error_new(d->a, d->invalid, "Map key for %.*s is not valid UTF-8",
+                                      MOAT_FMT(key));
             struct moat_value *val;
             struct moat_error *err = decode_at(
                 d, shape->item, key_join(d->a, ek, shape->value_name ? shape->value_name : "value"),
