@@ -3,6 +3,8 @@
 #include "harness.h"
 #include "http/http_parser.h"
 
+#include <dirent.h>
+
 #define MAX_HEADER 1024
 #define MAX_HEADERS 16
 #define MAX_BODY 4096
@@ -491,10 +493,35 @@ MOAT_TEST(scan_is_linear)
     CHECK_EQ_INT(used, in.len);
 }
 
+/* The fuzz seeds replay here: whole and split feeds agree, and the known-bad
+ * seeds are refused. Run from the repository root. */
+MOAT_TEST(fuzz_corpus_replay)
+{
+    DIR *d = opendir("fuzz/http/corpus");
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    int files = 0, refused = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof(path), "fuzz/http/corpus/%s", e->d_name);
+        struct parsed *o = parse(a, moat_test_read_file(a, path));
+        files++;
+        refused += o->result == HTTP_PARSE_ERROR;
+    }
+    closedir(d);
+    CHECK(files >= 10);
+    CHECK_EQ_INT(refused, 6);
+}
+
 MOAT_TEST_MAIN(MOAT_CASE(simple_get), MOAT_CASE(target_forms), MOAT_CASE(request_line),
                MOAT_CASE(versions_and_persistence), MOAT_CASE(host_rules),
                MOAT_CASE(header_syntax), MOAT_CASE(line_endings_and_nul),
                MOAT_CASE(content_length), MOAT_CASE(chunked),
                MOAT_CASE(transfer_encoding_smuggling), MOAT_CASE(chunk_size_attacks),
                MOAT_CASE(chunk_limits), MOAT_CASE(head_limits), MOAT_CASE(expect),
-               MOAT_CASE(pipelining), MOAT_CASE(incomplete), MOAT_CASE(scan_is_linear))
+               MOAT_CASE(pipelining), MOAT_CASE(incomplete), MOAT_CASE(scan_is_linear),
+               MOAT_CASE(fuzz_corpus_replay))
