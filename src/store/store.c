@@ -248,8 +248,7 @@ enum store_status store_get(struct store_conn *c, struct moat_arena *a, const ch
 }
 
 enum store_status store_put(struct store_conn *c, const char *ns, struct moat_slice key,
-                            struct moat_slice value, int64_t expect_version,
-                            int64_t *new_version)
+                            struct moat_slice value, int64_t expect_version, int64_t *new_version)
 {
     if (!writable(c, "put"))
         return STORE_ERROR;
@@ -276,8 +275,7 @@ enum store_status store_delete(struct store_conn *c, const char *ns, struct moat
     return note(c, c->store->ops->del(c, ns, key, expect_version));
 }
 
-bool store_prefix_successor(struct moat_arena *a, struct moat_slice prefix,
-                            struct moat_slice *out)
+bool store_prefix_successor(struct moat_arena *a, struct moat_slice prefix, struct moat_slice *out)
 {
     size_t n = prefix.len;
     while (n > 0 && prefix.ptr[n - 1] == 0xFF)
@@ -377,8 +375,8 @@ static bool row_clean(const struct store_audit_row *r)
     if (r->resource_count > STORE_AUDIT_MAX_RESOURCES)
         return false;
     if (!clean_text(r->account_id) || !clean_text(r->event_id) || !clean_text(r->event_name) ||
-        !clean_text(r->event_source) || !clean_text(r->username) ||
-        !clean_text(r->access_key_id) || !clean_text(r->record))
+        !clean_text(r->event_source) || !clean_text(r->username) || !clean_text(r->access_key_id) ||
+        !clean_text(r->record))
         return false;
     for (size_t i = 0; i < r->resource_count; i++)
         if (!clean_text(r->resource_types[i]) || !clean_text(r->resource_names[i]))
@@ -404,8 +402,7 @@ enum store_status store_audit_append(struct store_conn *c, const struct store_au
     for (size_t i = 0; i < count; i++) {
         if (i > 0 && (rows[i].seq != rows[i - 1].seq + 1 ||
                       memcmp(rows[i].prev_hash, rows[i - 1].hash, 32) != 0)) {
-            moat_log_error("store: audit rows are not a chain at seq %lld",
-                           (long long)rows[i].seq);
+            moat_log_error("store: audit rows are not a chain at seq %lld", (long long)rows[i].seq);
             return STORE_ERROR;
         }
         if (!row_clean(&rows[i])) {

@@ -25,8 +25,8 @@ enum store_backend { STORE_SQLITE = 0, STORE_POSTGRES };
 
 /* Versions for optimistic concurrency. A stored record's version starts at 1
  * and grows by one with every put. */
-#define STORE_ANY_VERSION (-1)   /* put/delete regardless of the current version */
-#define STORE_MUST_NOT_EXIST 0   /* put only if absent */
+#define STORE_ANY_VERSION (-1) /* put/delete regardless of the current version */
+#define STORE_MUST_NOT_EXIST 0 /* put only if absent */
 
 /* url: "sqlite:///path/file.db" (everything after "sqlite://" is the path), a
  * bare path, or "postgres://..." / "postgresql://..." (a libpq URI). SQLite
@@ -78,8 +78,7 @@ enum store_status store_get(struct store_conn *c, struct moat_arena *a, const ch
 /* Writes a record. expect_version: STORE_ANY_VERSION, STORE_MUST_NOT_EXIST, or the
  * version the caller read (CONFLICT if it changed). *new_version may be NULL. */
 enum store_status store_put(struct store_conn *c, const char *ns, struct moat_slice key,
-                            struct moat_slice value, int64_t expect_version,
-                            int64_t *new_version);
+                            struct moat_slice value, int64_t expect_version, int64_t *new_version);
 enum store_status store_delete(struct store_conn *c, const char *ns, struct moat_slice key,
                                int64_t expect_version);
 /* Records of ns whose key starts with prefix and is strictly greater than
@@ -99,20 +98,20 @@ enum store_status store_count(struct store_conn *c, const char *ns, struct moat_
 
 /* One CloudTrail record with the columns LookupEvents filters on. */
 struct store_audit_row {
-    int64_t seq;           /* position in the chain, 1-based, gapless */
+    int64_t seq; /* position in the chain, 1-based, gapless */
     int64_t event_time_ms;
-    struct moat_slice account_id;   /* recipient account */
+    struct moat_slice account_id; /* recipient account */
     struct moat_slice event_id;
     struct moat_slice event_name;
     struct moat_slice event_source; /* kms.amazonaws.com */
     struct moat_slice username;
     struct moat_slice access_key_id;
     bool read_only;
-    bool management;                /* management event (LookupEvents shows only these) */
+    bool management; /* management event (LookupEvents shows only these) */
     size_t resource_count;
     struct moat_slice resource_types[STORE_AUDIT_MAX_RESOURCES];
     struct moat_slice resource_names[STORE_AUDIT_MAX_RESOURCES];
-    struct moat_slice record;       /* the CloudTrail JSON record */
+    struct moat_slice record; /* the CloudTrail JSON record */
     uint8_t prev_hash[32];
     uint8_t hash[32];
 };
@@ -143,14 +142,14 @@ enum store_audit_attr {
 };
 
 struct store_audit_query {
-    struct moat_slice account_id;  /* matched exactly */
-    int64_t start_ms, end_ms;      /* inclusive bounds on event time */
+    struct moat_slice account_id; /* matched exactly */
+    int64_t start_ms, end_ms;     /* inclusive bounds on event time */
     enum store_audit_attr attr;
-    struct moat_slice value;       /* matched exactly; READ_ONLY: "true"/"false" (any case),
-                                      anything else matches nothing */
+    struct moat_slice value; /* matched exactly; READ_ONLY: "true"/"false" (any case),
+                                anything else matches nothing */
     bool management_only;
-    int64_t before_seq;            /* pagination: only rows after row before_seq in the
-                                      result order (0 = from the newest) */
+    int64_t before_seq; /* pagination: only rows after row before_seq in the
+                           result order (0 = from the newest) */
     size_t limit;
 };
 

@@ -49,14 +49,13 @@ struct store_ops {
     enum store_status (*get)(struct store_conn *c, struct moat_arena *a, const char *ns,
                              struct moat_slice key, struct store_record *out);
     enum store_status (*put)(struct store_conn *c, const char *ns, struct moat_slice key,
-                             struct moat_slice value, int64_t expect_version,
-                             int64_t *new_version);
+                             struct moat_slice value, int64_t expect_version, int64_t *new_version);
     enum store_status (*del)(struct store_conn *c, const char *ns, struct moat_slice key,
                              int64_t expect_version);
     /* At most `fetch` records of the range, in key order; *out in the arena. */
     enum store_status (*scan)(struct store_conn *c, struct moat_arena *a, const char *ns,
-                              const struct store_range *r, int64_t fetch,
-                              struct store_record **out, size_t *count);
+                              const struct store_range *r, int64_t fetch, struct store_record **out,
+                              size_t *count);
     enum store_status (*count)(struct store_conn *c, const char *ns, const struct store_range *r,
                                int64_t *count);
 
@@ -105,8 +104,7 @@ bool store_fault_fire(struct store *s);
 /* The smallest byte string greater than every string with this prefix:
  * the prefix without its trailing 0xFF bytes, last byte plus one. False
  * when there is none (empty or all 0xFF). The result lives in the arena. */
-bool store_prefix_successor(struct moat_arena *a, struct moat_slice prefix,
-                            struct moat_slice *out);
+bool store_prefix_successor(struct moat_arena *a, struct moat_slice prefix, struct moat_slice *out);
 
 /* Growable result arrays in an arena: returns a pointer to the next free
  * element, doubling the array (by copy) when full. */

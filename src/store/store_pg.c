@@ -91,8 +91,8 @@ enum pg_stmt {
     " event_time_ms BETWEEN $3 AND $4 AND (event_time_ms < $5 OR seq < $6)"                        \
     " AND (NOT $7 OR management) ORDER BY event_time_ms DESC, seq DESC LIMIT $8"
 #define PG_LOOKUP_BY(col)                                                                          \
-    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = $1 AND " col " = $2 AND"      \
-    PG_LOOKUP_TAIL
+    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = $1 AND " col                  \
+    " = $2 AND" PG_LOOKUP_TAIL
 #define PG_LOOKUP_RES(col)                                                                         \
     "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r JOIN audit a"                  \
     " ON a.seq = r.seq WHERE r.account_id = $1 AND r." col " = $2 AND r." col "_first"             \
@@ -110,23 +110,32 @@ static const struct {
     const char *types;
 } pg_sql[PG_STMT_COUNT] = {
     [PG_GET] = {"get", "SELECT value, version FROM records WHERE ns = $1 AND key = $2", "tb"},
-    [PG_INSERT_NEW] = {"put_new", "INSERT INTO records (ns, key, value, version)"
-                                  " VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING", "tbb"},
-    [PG_UPSERT] = {"put_any", "INSERT INTO records (ns, key, value, version)"
-                              " VALUES ($1, $2, $3, 1) ON CONFLICT (ns, key) DO UPDATE"
-                              " SET value = EXCLUDED.value, version = records.version + 1"
-                              " RETURNING version", "tbb"},
-    [PG_UPDATE_IF] = {"put_if", "UPDATE records SET value = $3, version = version + 1"
-                                " WHERE ns = $1 AND key = $2 AND version = $4 RETURNING version",
+    [PG_INSERT_NEW] = {"put_new",
+                       "INSERT INTO records (ns, key, value, version)"
+                       " VALUES ($1, $2, $3, 1) ON CONFLICT DO NOTHING",
+                       "tbb"},
+    [PG_UPSERT] = {"put_any",
+                   "INSERT INTO records (ns, key, value, version)"
+                   " VALUES ($1, $2, $3, 1) ON CONFLICT (ns, key) DO UPDATE"
+                   " SET value = EXCLUDED.value, version = records.version + 1"
+                   " RETURNING version",
+                   "tbb"},
+    [PG_UPDATE_IF] = {"put_if",
+                      "UPDATE records SET value = $3, version = version + 1"
+                      " WHERE ns = $1 AND key = $2 AND version = $4 RETURNING version",
                       "tbbl"},
     [PG_DELETE] = {"delete", "DELETE FROM records WHERE ns = $1 AND key = $2", "tb"},
     [PG_DELETE_IF] = {"delete_if",
                       "DELETE FROM records WHERE ns = $1 AND key = $2 AND version = $3", "tbl"},
     [PG_EXISTS] = {"exists", "SELECT 1 FROM records WHERE ns = $1 AND key = $2", "tb"},
-    [PG_SCAN] = {"scan", "SELECT key, value, version FROM records"
-                         " WHERE ns = $1 AND key >= $2 AND key < $3 ORDER BY key LIMIT $4", "tbbl"},
-    [PG_SCAN_OPEN] = {"scan_open", "SELECT key, value, version FROM records"
-                                   " WHERE ns = $1 AND key >= $2 ORDER BY key LIMIT $4", "tbbl"},
+    [PG_SCAN] = {"scan",
+                 "SELECT key, value, version FROM records"
+                 " WHERE ns = $1 AND key >= $2 AND key < $3 ORDER BY key LIMIT $4",
+                 "tbbl"},
+    [PG_SCAN_OPEN] = {"scan_open",
+                      "SELECT key, value, version FROM records"
+                      " WHERE ns = $1 AND key >= $2 ORDER BY key LIMIT $4",
+                      "tbbl"},
     [PG_COUNT] = {"count", "SELECT count(*) FROM records WHERE ns = $1 AND key >= $2 AND key < $3",
                   "tbb"},
     [PG_COUNT_OPEN] = {"count_open", "SELECT count(*) FROM records WHERE ns = $1 AND key >= $2",
@@ -135,38 +144,48 @@ static const struct {
     /* Nodes sharing the database queue here; each then sees the latest head. */
     [PG_HEAD_LOCK] = {"audit_head_lock", "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE",
                       ""},
-    [PG_HEAD_MOVE] = {"audit_head_move", "UPDATE audit_head SET seq = $1, hash = $2"
-                                         " WHERE id = 1 AND seq = $3 AND hash = $4", "lblb"},
+    [PG_HEAD_MOVE] = {"audit_head_move",
+                      "UPDATE audit_head SET seq = $1, hash = $2"
+                      " WHERE id = 1 AND seq = $3 AND hash = $4",
+                      "lblb"},
     /* One statement per batch: each column arrives as one binary array. */
-    [PG_AUDIT_INSERT] = {"audit_insert", "INSERT INTO audit (" PG_AUDIT_COLS ")"
-                                         " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8,"
-                                         " $9, $10, $11, $12, $13)", "LLTTTTTTOOTBB"},
+    [PG_AUDIT_INSERT] = {"audit_insert",
+                         "INSERT INTO audit (" PG_AUDIT_COLS ")"
+                         " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8,"
+                         " $9, $10, $11, $12, $13)",
+                         "LLTTTTTTOOTBB"},
     [PG_RES_INSERT] = {"audit_res_insert",
                        "INSERT INTO audit_resources (seq, idx, account_id, event_time_ms, type,"
                        " name, type_first, name_first)"
-                       " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)", "LITLTTOO"},
+                       " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)",
+                       "LITLTTOO"},
     [PG_TIME_OF] = {"audit_time_of", "SELECT event_time_ms FROM audit WHERE seq = $1", "l"},
-    [PG_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any", "SELECT seq, event_time_ms, record FROM audit"
-                                                   " WHERE account_id = $1 AND" PG_LOOKUP_TAIL,
+    [PG_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any",
+                                     "SELECT seq, event_time_ms, record FROM audit"
+                                     " WHERE account_id = $1 AND" PG_LOOKUP_TAIL,
                                      "ttllllol"},
     [PG_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", PG_LOOKUP_BY("event_id"), "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", PG_LOOKUP_BY("event_name"),
-                                            "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_READ_ONLY] = {"lookup_read_only", PG_LOOKUP_BY("read_only"),
-                                           "tollllol"},
+    [PG_LOOKUP +
+        STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", PG_LOOKUP_BY("event_name"), "ttllllol"},
+    [PG_LOOKUP +
+        STORE_AUDIT_READ_ONLY] = {"lookup_read_only", PG_LOOKUP_BY("read_only"), "tollllol"},
     [PG_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", PG_LOOKUP_BY("username"), "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", PG_LOOKUP_RES("type"),
-                                               "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", PG_LOOKUP_RES("name"),
-                                               "ttllllol"},
+    [PG_LOOKUP +
+        STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", PG_LOOKUP_RES("type"), "ttllllol"},
+    [PG_LOOKUP +
+        STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", PG_LOOKUP_RES("name"), "ttllllol"},
     [PG_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source", PG_LOOKUP_BY("event_source"),
                                               "ttllllol"},
     [PG_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id",
                                                PG_LOOKUP_BY("access_key_id"), "ttllllol"},
-    [PG_AUDIT_SCAN] = {"audit_scan", "SELECT " PG_AUDIT_COLS " FROM audit WHERE seq >= $1"
-                                     " ORDER BY seq LIMIT $2", "ll"},
-    [PG_RES_SCAN] = {"audit_res_scan", "SELECT seq, type, name FROM audit_resources"
-                                       " WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx", "ll"},
+    [PG_AUDIT_SCAN] = {"audit_scan",
+                       "SELECT " PG_AUDIT_COLS " FROM audit WHERE seq >= $1"
+                       " ORDER BY seq LIMIT $2",
+                       "ll"},
+    [PG_RES_SCAN] = {"audit_res_scan",
+                     "SELECT seq, type, name FROM audit_resources"
+                     " WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
+                     "ll"},
     [PG_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records", ""},
     [PG_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit", ""},
     [PG_WIPE_RES] = {"wipe_audit_resources", "DELETE FROM audit_resources", ""},
@@ -288,8 +307,8 @@ static bool get_bool(const PGresult *res, int row, int col)
 
 static struct moat_slice get_slice(struct moat_arena *a, const PGresult *res, int row, int col)
 {
-    return moat_arena_dup(a, moat_slice(PQgetvalue(res, row, col),
-                                        (size_t)PQgetlength(res, row, col)));
+    return moat_arena_dup(
+        a, moat_slice(PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col)));
 }
 
 static bool get_hash(const PGresult *res, int row, int col, uint8_t out[32])
@@ -303,17 +322,28 @@ static bool get_hash(const PGresult *res, int row, int col, uint8_t out[32])
 static Oid type_oid(char t)
 {
     switch (t) {
-    case 't': return PG_TEXT;
-    case 'b': return PG_BYTEA;
-    case 'l': return PG_INT8;
-    case 'i': return PG_INT4;
-    case 'o': return PG_BOOL;
-    case 'T': return PG_TEXT_ARRAY;
-    case 'B': return PG_BYTEA_ARRAY;
-    case 'L': return PG_INT8_ARRAY;
-    case 'I': return PG_INT4_ARRAY;
-    case 'O': return PG_BOOL_ARRAY;
-    default: return 0;
+    case 't':
+        return PG_TEXT;
+    case 'b':
+        return PG_BYTEA;
+    case 'l':
+        return PG_INT8;
+    case 'i':
+        return PG_INT4;
+    case 'o':
+        return PG_BOOL;
+    case 'T':
+        return PG_TEXT_ARRAY;
+    case 'B':
+        return PG_BYTEA_ARRAY;
+    case 'L':
+        return PG_INT8_ARRAY;
+    case 'I':
+        return PG_INT4_ARRAY;
+    case 'O':
+        return PG_BOOL_ARRAY;
+    default:
+        return 0;
     }
 }
 
@@ -626,8 +656,7 @@ static enum store_status pg_put(struct store_conn *base, const char *ns, struct 
         p_int8(&p, expect_version);
     if (store_fault_fire(base->store))
         return STORE_ERROR;
-    PGresult *res =
-        exec_stmt(c, id, &p, id == PG_INSERT_NEW ? PGRES_COMMAND_OK : PGRES_TUPLES_OK);
+    PGresult *res = exec_stmt(c, id, &p, id == PG_INSERT_NEW ? PGRES_COMMAND_OK : PGRES_TUPLES_OK);
     if (!res)
         return STORE_ERROR;
     int64_t version = -1;
@@ -747,11 +776,11 @@ static enum store_status pg_audit_head(struct store_conn *base, int64_t *seq, ui
 static void array_begin(struct moat_buf *b, Oid elem, size_t count)
 {
     uint8_t h[20];
-    put_be32(h, 1);                  /* dimensions */
-    put_be32(h + 4, 0);              /* no NULLs */
+    put_be32(h, 1);     /* dimensions */
+    put_be32(h + 4, 0); /* no NULLs */
     put_be32(h + 8, elem);
     put_be32(h + 12, (uint32_t)count);
-    put_be32(h + 16, 1);             /* lower bound */
+    put_be32(h + 16, 1); /* lower bound */
     moat_buf_append_bytes(b, h, sizeof(h));
 }
 
@@ -807,7 +836,7 @@ static enum store_status insert_rows(struct pg_conn *c, struct moat_arena *a,
                                      const struct store_audit_row *rows, size_t count)
 {
     struct moat_buf col[13];
-    static const Oid types[13] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT, PG_TEXT, PG_TEXT, PG_TEXT,
+    static const Oid types[13] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT, PG_TEXT,  PG_TEXT, PG_TEXT,
                                   PG_TEXT, PG_BOOL, PG_BOOL, PG_TEXT, PG_BYTEA, PG_BYTEA};
     for (int i = 0; i < 13; i++) {
         moat_buf_init(&col[i], a, 64 + count * (i == 10 ? 1024 : 48));

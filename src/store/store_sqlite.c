@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define SQ_BUSY_TIMEOUT_MS 10000
@@ -88,8 +89,8 @@ enum sq_stmt {
     " event_time_ms BETWEEN ?3 AND ?4 AND (event_time_ms < ?5 OR seq < ?6)"                        \
     " AND (?7 = 0 OR management = 1) ORDER BY event_time_ms DESC, seq DESC LIMIT ?8"
 #define SQ_LOOKUP_BY(col)                                                                          \
-    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = ?1 AND " col " = ?2 AND"      \
-    SQ_LOOKUP_TAIL
+    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = ?1 AND " col                  \
+    " = ?2 AND" SQ_LOOKUP_TAIL
 /* CROSS JOIN makes SQLite drive the query from the resource index. */
 #define SQ_LOOKUP_RES(col)                                                                         \
     "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r CROSS JOIN audit a"            \
@@ -128,8 +129,7 @@ static const struct {
                          " WHERE ns = ?1 AND key >= ?2 AND key < ?3 ORDER BY key LIMIT ?4"},
     [SQ_SCAN_OPEN] = {"scan_open", "SELECT key, value, version FROM records"
                                    " WHERE ns = ?1 AND key >= ?2 ORDER BY key LIMIT ?4"},
-    [SQ_COUNT] = {"count",
-                  "SELECT count(*) FROM records WHERE ns = ?1 AND key >= ?2 AND key < ?3"},
+    [SQ_COUNT] = {"count", "SELECT count(*) FROM records WHERE ns = ?1 AND key >= ?2 AND key < ?3"},
     [SQ_COUNT_OPEN] = {"count_open", "SELECT count(*) FROM records WHERE ns = ?1 AND key >= ?2"},
     [SQ_HEAD] = {"audit_head", "SELECT seq, hash FROM audit_head WHERE id = 1"},
     [SQ_HEAD_MOVE] = {"audit_head_move", "UPDATE audit_head SET seq = ?1, hash = ?2"
@@ -149,10 +149,9 @@ static const struct {
     [SQ_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", SQ_LOOKUP_BY("username")},
     [SQ_LOOKUP + STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", SQ_LOOKUP_RES("type")},
     [SQ_LOOKUP + STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", SQ_LOOKUP_RES("name")},
-    [SQ_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source",
-                                              SQ_LOOKUP_BY("event_source")},
-    [SQ_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id",
-                                               SQ_LOOKUP_BY("access_key_id")},
+    [SQ_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source", SQ_LOOKUP_BY("event_source")},
+    [SQ_LOOKUP +
+        STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id", SQ_LOOKUP_BY("access_key_id")},
     [SQ_AUDIT_SCAN] = {"audit_scan", "SELECT " SQ_AUDIT_COLS " FROM audit WHERE seq >= ?1"
                                      " ORDER BY seq LIMIT ?2"},
     [SQ_RES_SCAN] = {"audit_res_scan", "SELECT seq, type, name FROM audit_resources"
@@ -372,16 +371,48 @@ static sqlite3 *open_db(const char *path, char *errbuf, size_t errlen)
     return db;
 }
 
+/* fsync the directory holding path, so that a file just created there survives power loss. */
+static bool sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    if (!dir)
+        moat_oom();
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(dir);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Creates the file ourselves so that it (and the -wal and -shm files, which
+ * SQLite gives the database's mode) are private to the owner. */
+static bool create_file(const char *path, char *errbuf, size_t errlen)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool created = fd >= 0;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(errbuf, errlen, "cannot open %s: %s", path, strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (!created && fstat(fd, &st) == 0 && (st.st_mode & 077))
+        moat_log_warn("store: %s is accessible to other users (mode %03o)", path,
+                      (unsigned)(st.st_mode & 0777));
+    bool ok = !created || (fsync(fd) == 0 && sync_parent_dir(path));
+    close(fd);
+    if (!ok)
+        snprintf(errbuf, errlen, "cannot sync %s: %s", path, strerror(errno));
+    return ok;
+}
+
 struct store *store_sqlite_open(const char *path, char *errbuf, size_t errlen)
 {
-    /* Create the file ourselves so that it (and the -wal and -shm files, which
-     * SQLite gives the database's mode) are private to the owner. */
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(errbuf, errlen, "cannot create %s: %s", path, strerror(errno));
+    if (!create_file(path, errbuf, errlen))
         return NULL;
-    }
-    close(fd);
     sqlite3 *db = open_db(path, errbuf, errlen);
     if (!db)
         return NULL;
@@ -477,8 +508,7 @@ static enum store_status sp_exec(struct sq_conn *c, enum sq_sp kind, unsigned le
     if (!*st) {
         char sql[64];
         snprintf(sql, sizeof(sql), "%s sp%u", verbs[kind], level);
-        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) !=
-            SQLITE_OK) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
             log_db(c->db, verbs[kind]);
             *st = NULL;
             return STORE_ERROR;

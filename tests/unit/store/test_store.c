@@ -148,8 +148,13 @@ MOAT_TEST(open_urls)
 {
     setup_once();
     char err[256];
-    const char *bad[] = {"", "ftp://example.com/x", "sqlite://", ":memory:", "sqlite://:memory:",
-                         "/nonexistent-moat-dir/sub/x.db", "postgres://127.0.0.1:1/none"};
+    const char *bad[] = {"",
+                         "ftp://example.com/x",
+                         "sqlite://",
+                         ":memory:",
+                         "sqlite://:memory:",
+                         "/nonexistent-moat-dir/sub/x.db",
+                         "postgres://127.0.0.1:1/none"};
     for (size_t i = 0; i < MOAT_COUNT(bad); i++) {
         err[0] = 0;
         struct store *s = store_open(bad[i], err, sizeof(err));
@@ -344,9 +349,18 @@ SUITE(scan_bytewise)
     unsigned seed = 12345;
     /* Distinct random keys over an alphabet rich in 0x00 and 0xFF, plus edge keys. */
     static const struct key fixed[] = {
-        {{0}, 0},          {{0x00}, 1},       {{0xFF}, 1},           {{0xFF, 0xFF}, 2},
-        {{'a'}, 1},        {{'a', 0x00}, 2},  {{'a', 0xFF}, 2},      {{'a', 0xFF, 0xFF}, 3},
-        {{'a', 0xFF, 0x00}, 3}, {{'b'}, 1},   {{0xFF, 0xFF, 0xFF}, 3}, {{0x00, 0x00}, 2},
+        {{0}, 0},
+        {{0x00}, 1},
+        {{0xFF}, 1},
+        {{0xFF, 0xFF}, 2},
+        {{'a'}, 1},
+        {{'a', 0x00}, 2},
+        {{'a', 0xFF}, 2},
+        {{'a', 0xFF, 0xFF}, 3},
+        {{'a', 0xFF, 0x00}, 3},
+        {{'b'}, 1},
+        {{0xFF, 0xFF, 0xFF}, 3},
+        {{0x00, 0x00}, 2},
     };
     for (size_t i = 0; i < MOAT_COUNT(fixed); i++)
         keys[n++] = fixed[i];
@@ -377,9 +391,9 @@ SUITE(scan_bytewise)
     struct store_record *out;
     size_t count;
     bool more;
-    CHECK_EQ_INT(store_scan(c, a, "scan", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 1000, &out, &count,
-                            &more),
-                 STORE_OK);
+    CHECK_EQ_INT(
+        store_scan(c, a, "scan", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 1000, &out, &count, &more),
+        STORE_OK);
     CHECK_EQ_INT(count, n);
     CHECK(!more);
     bool ordered = count == n;
@@ -406,8 +420,8 @@ SUITE(scan_bytewise)
             random_key(&seed, &after, 5);
         size_t limit = (size_t)(t % 7 == 0 ? 0 : 1 + rand_r(&seed) % 40);
         bool ref_more;
-        size_t m = reference_scan(keys, n, key_slice(&prefix), key_slice(&after), limit, idx,
-                                  &ref_more);
+        size_t m =
+            reference_scan(keys, n, key_slice(&prefix), key_slice(&after), limit, idx, &ref_more);
         if (store_scan(c, a, "scan", key_slice(&prefix), key_slice(&after), limit, &out, &count,
                        &more) != STORE_OK) {
             mismatches++;
@@ -420,8 +434,8 @@ SUITE(scan_bytewise)
             mismatches++;
         int64_t cnt = -1;
         bool cref;
-        size_t all = reference_scan(keys, n, key_slice(&prefix), MOAT_NULL_SLICE, SIZE_MAX, idx,
-                                    &cref);
+        size_t all =
+            reference_scan(keys, n, key_slice(&prefix), MOAT_NULL_SLICE, SIZE_MAX, idx, &cref);
         if (store_count(c, "scan", key_slice(&prefix), &cnt) != STORE_OK || cnt != (int64_t)all)
             mismatches++;
     }
@@ -446,8 +460,7 @@ SUITE(scan_bytewise)
     CHECK_EQ_INT(seen, reference_scan(keys, n, prefix, MOAT_NULL_SLICE, SIZE_MAX, idx, &dummy));
 
     /* Prefix of only 0xFF bytes: no upper bound. */
-    CHECK_EQ_INT(store_scan(c, a, "scan", S("\xff\xff"), MOAT_NULL_SLICE, 100, &out, &count,
-                            &more),
+    CHECK_EQ_INT(store_scan(c, a, "scan", S("\xff\xff"), MOAT_NULL_SLICE, 100, &out, &count, &more),
                  STORE_OK);
     CHECK_EQ_INT(count, reference_scan(keys, n, S("\xff\xff"), MOAT_NULL_SLICE, 100, idx, &dummy));
     CHECK(count >= 2 && moat_slice_eq(out[0].key, S("\xff\xff")));
@@ -457,9 +470,9 @@ SUITE(scan_bytewise)
     CHECK_EQ_INT(count, 0);
     CHECK(more);
     /* An empty namespace and a prefix nothing has. */
-    CHECK_EQ_INT(store_scan(c, a, "nothing", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 10, &out, &count,
-                            &more),
-                 STORE_OK);
+    CHECK_EQ_INT(
+        store_scan(c, a, "nothing", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 10, &out, &count, &more),
+        STORE_OK);
     CHECK_EQ_INT(count, 0);
     CHECK(!more);
     int64_t cnt = -1;
@@ -546,9 +559,9 @@ SUITE(snapshot)
     struct store_record *out;
     size_t count;
     bool more;
-    CHECK_EQ_INT(store_scan(rd, a, "snap", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 10, &out, &count,
-                            &more),
-                 STORE_OK);
+    CHECK_EQ_INT(
+        store_scan(rd, a, "snap", MOAT_NULL_SLICE, MOAT_NULL_SLICE, 10, &out, &count, &more),
+        STORE_OK);
     CHECK_EQ_INT(count, 1);
     int64_t head = -1;
     uint8_t hash[32];
@@ -688,8 +701,8 @@ static struct store_audit_row *make_rows(struct moat_arena *a, const struct even
             r->resource_names[j] = moat_slice_cstr(ev[i].rname[j]);
         }
         r->record = moat_slice_cstr(moat_arena_printf(
-            a, "{\"eventID\":\"%s\",\"eventName\":\"%s\",\"note\":\"\\u00e9\xc3\xa9\"}",
-            ev[i].id, ev[i].name));
+            a, "{\"eventID\":\"%s\",\"eventName\":\"%s\",\"note\":\"\\u00e9\xc3\xa9\"}", ev[i].id,
+            ev[i].name));
         memcpy(r->prev_hash, i ? rows[i - 1].hash : head_hash, 32);
         fake_hash(r->seq, r->hash);
     }
@@ -744,12 +757,42 @@ SUITE(audit_chain)
     CHECK(memcmp(hash, zero, 32) == 0);
 
     static const struct event ev[] = {
-        {1000, "111122223333", "e1", "CreateKey", "kms.amazonaws.com", "alice", "AKIA1", false,
-         true, 2, {"AWS::KMS::Key", "AWS::KMS::Alias"}, {"arn:key/1", "alias/one"}},
-        {1001, "111122223333", "e2", "Encrypt", "kms.amazonaws.com", "bob", "AKIA2", true, false,
-         0, {0}, {0}},
-        {1002, "111122223333", "e3", "PutParameter", "ssm.amazonaws.com", "", "", false, true, 1,
-         {"AWS::SSM::Parameter"}, {"/a/b"}},
+        {1000,
+         "111122223333",
+         "e1",
+         "CreateKey",
+         "kms.amazonaws.com",
+         "alice",
+         "AKIA1",
+         false,
+         true,
+         2,
+         {"AWS::KMS::Key", "AWS::KMS::Alias"},
+         {"arn:key/1", "alias/one"}},
+        {1001,
+         "111122223333",
+         "e2",
+         "Encrypt",
+         "kms.amazonaws.com",
+         "bob",
+         "AKIA2",
+         true,
+         false,
+         0,
+         {0},
+         {0}},
+        {1002,
+         "111122223333",
+         "e3",
+         "PutParameter",
+         "ssm.amazonaws.com",
+         "",
+         "",
+         false,
+         true,
+         1,
+         {"AWS::SSM::Parameter"},
+         {"/a/b"}},
     };
     struct store_audit_row *rows = make_rows(a, ev, 3, 0, zero);
     /* Outside a transaction or in a read one: refused. */
@@ -831,18 +874,25 @@ static bool ref_match(const struct event *ev, const struct store_audit_query *q)
         ev->time > q->end_ms || (q->management_only && !ev->mgmt))
         return false;
     switch (q->attr) {
-    case STORE_AUDIT_ANY: return true;
-    case STORE_AUDIT_EVENT_ID: return moat_slice_eq_cstr(q->value, ev->id);
-    case STORE_AUDIT_EVENT_NAME: return moat_slice_eq_cstr(q->value, ev->name);
-    case STORE_AUDIT_READ_ONLY: return moat_slice_eq_cstr(q->value, ev->ro ? "true" : "false");
-    case STORE_AUDIT_USERNAME: return moat_slice_eq_cstr(q->value, ev->user);
-    case STORE_AUDIT_EVENT_SOURCE: return moat_slice_eq_cstr(q->value, ev->source);
-    case STORE_AUDIT_ACCESS_KEY_ID: return moat_slice_eq_cstr(q->value, ev->akid);
+    case STORE_AUDIT_ANY:
+        return true;
+    case STORE_AUDIT_EVENT_ID:
+        return moat_slice_eq_cstr(q->value, ev->id);
+    case STORE_AUDIT_EVENT_NAME:
+        return moat_slice_eq_cstr(q->value, ev->name);
+    case STORE_AUDIT_READ_ONLY:
+        return moat_slice_eq_cstr(q->value, ev->ro ? "true" : "false");
+    case STORE_AUDIT_USERNAME:
+        return moat_slice_eq_cstr(q->value, ev->user);
+    case STORE_AUDIT_EVENT_SOURCE:
+        return moat_slice_eq_cstr(q->value, ev->source);
+    case STORE_AUDIT_ACCESS_KEY_ID:
+        return moat_slice_eq_cstr(q->value, ev->akid);
     case STORE_AUDIT_RESOURCE_TYPE:
     case STORE_AUDIT_RESOURCE_NAME:
         for (size_t j = 0; j < ev->nres; j++)
             if (moat_slice_eq_cstr(q->value, q->attr == STORE_AUDIT_RESOURCE_TYPE ? ev->rtype[j]
-                                                                                 : ev->rname[j]))
+                                                                                  : ev->rname[j]))
                 return true;
         return false;
     }
@@ -950,10 +1000,10 @@ SUITE(audit_lookup)
                                 break;
                             }
                             for (size_t i = 0; i < count && same; i++) {
-                                same = got < m && out[i].seq == ref[got] &&
-                                       out[i].event_time_ms == ev[ref[got] - 1].time &&
-                                       moat_slice_starts_with(out[i].record,
-                                                              S("{\"eventID\":\"id-"));
+                                same =
+                                    got < m && out[i].seq == ref[got] &&
+                                    out[i].event_time_ms == ev[ref[got] - 1].time &&
+                                    moat_slice_starts_with(out[i].record, S("{\"eventID\":\"id-"));
                                 got++;
                             }
                             if (!same || count < q.limit)
@@ -962,9 +1012,10 @@ SUITE(audit_lookup)
                         }
                         if (!same || got != m) {
                             if (mismatches < 5)
-                                fprintf(stderr, "  lookup attr %d value '%s' range %zu acct %d "
-                                        "mo %d: got %zu of %zu\n", attr, values[attr][vi], ri,
-                                        acct, mo, got, m);
+                                fprintf(stderr,
+                                        "  lookup attr %d value '%s' range %zu acct %d "
+                                        "mo %d: got %zu of %zu\n",
+                                        attr, values[attr][vi], ri, acct, mo, got, m);
                             mismatches++;
                         }
                     }
@@ -1047,8 +1098,11 @@ SUITE(wipe)
     CHECK_EQ_INT(store_audit_head(c, &seq, hash), STORE_OK);
     CHECK_EQ_INT(seq, 0);
     CHECK(memcmp(hash, zero, 32) == 0);
-    struct store_audit_query q = {.account_id = S("1"), .end_ms = INT64_MAX, .limit = 10,
-                                  .attr = STORE_AUDIT_RESOURCE_NAME, .value = S("N")};
+    struct store_audit_query q = {.account_id = S("1"),
+                                  .end_ms = INT64_MAX,
+                                  .limit = 10,
+                                  .attr = STORE_AUDIT_RESOURCE_NAME,
+                                  .value = S("N")};
     CHECK_EQ_INT(store_audit_lookup(c, a, &q, &out, &count), STORE_OK);
     CHECK_EQ_INT(count, 0);
     /* The chain starts again at 1. */
@@ -1076,8 +1130,8 @@ static struct moat_slice dump(struct moat_arena *a, struct store_conn *c)
         struct store_record *out;
         size_t count;
         bool more;
-        if (store_scan(c, a, nss[i], MOAT_NULL_SLICE, MOAT_NULL_SLICE, 1000, &out, &count,
-                       &more) != STORE_OK)
+        if (store_scan(c, a, nss[i], MOAT_NULL_SLICE, MOAT_NULL_SLICE, 1000, &out, &count, &more) !=
+            STORE_OK)
             return MOAT_NULL_SLICE;
         for (size_t j = 0; j < count; j++) {
             moat_buf_printf(&b, "%s|%.*s|%.*s|%lld\n", nss[i], MOAT_FMT(out[j].key),
@@ -1089,16 +1143,19 @@ static struct moat_slice dump(struct moat_arena *a, struct store_conn *c)
     if (store_audit_scan(c, a, 0, 1000, &rows, &count) != STORE_OK)
         return MOAT_NULL_SLICE;
     for (size_t j = 0; j < count; j++)
-        moat_buf_printf(&b, "audit %lld %zu %.*s\n", (long long)rows[j].seq,
-                        rows[j].resource_count, MOAT_FMT(rows[j].record));
+        moat_buf_printf(&b, "audit %lld %zu %.*s\n", (long long)rows[j].seq, rows[j].resource_count,
+                        MOAT_FMT(rows[j].record));
     int64_t seq;
     uint8_t hash[32];
     if (store_audit_head(c, &seq, hash) != STORE_OK)
         return MOAT_NULL_SLICE;
     moat_buf_printf(&b, "head %lld ", (long long)seq);
     moat_buf_append_hex(&b, hash, 32);
-    struct store_audit_query q = {.account_id = S("1"), .end_ms = INT64_MAX, .limit = 100,
-                                  .attr = STORE_AUDIT_RESOURCE_TYPE, .value = S("T")};
+    struct store_audit_query q = {.account_id = S("1"),
+                                  .end_ms = INT64_MAX,
+                                  .limit = 100,
+                                  .attr = STORE_AUDIT_RESOURCE_TYPE,
+                                  .value = S("T")};
     if (store_audit_lookup(c, a, &q, &rows, &count) != STORE_OK)
         return MOAT_NULL_SLICE;
     moat_buf_printf(&b, " lookup %zu", count);
@@ -1319,9 +1376,8 @@ static void *conc_reader(void *arg)
                 struct store_record r;
                 int64_t seq;
                 uint8_t hash[32];
-                ok = store_get(c, a, "conc", S("k7"), &r) == STORE_OK &&
-                     conc_parse(r.value) == v && store_audit_head(c, &seq, hash) == STORE_OK &&
-                     seq == v;
+                ok = store_get(c, a, "conc", S("k7"), &r) == STORE_OK && conc_parse(r.value) == v &&
+                     store_audit_head(c, &seq, hash) == STORE_OK && seq == v;
             }
             if (!ok)
                 k->inconsistent++;
@@ -1345,9 +1401,9 @@ SUITE(concurrency)
     for (int j = 0; j < CONC_KEYS; j++) {
         char key[16];
         snprintf(key, sizeof(key), "k%d", j);
-        CHECK_EQ_INT(store_put(c, "conc", moat_slice_cstr(key), moat_slice(v, 8),
-                               STORE_ANY_VERSION, NULL),
-                     STORE_OK);
+        CHECK_EQ_INT(
+            store_put(c, "conc", moat_slice_cstr(key), moat_slice(v, 8), STORE_ANY_VERSION, NULL),
+            STORE_OK);
     }
     store_disconnect(c);
     struct conc k = {.s = e->s, .iterations = 300};
@@ -1363,8 +1419,8 @@ SUITE(concurrency)
     CHECK_EQ_INT(k.inconsistent, 0);
     CHECK_EQ_INT(k.commits, k.iterations);
     CHECK(k.reads > 6);
-    printf("  concurrency on %s: %ld commits, %ld consistent reads\n", e->backend,
-           (long)k.commits, (long)k.reads);
+    printf("  concurrency on %s: %ld commits, %ld consistent reads\n", e->backend, (long)k.commits,
+           (long)k.reads);
 }
 
 /* Two nodes (two stores on one database) append to the audit chain at once:
@@ -1519,14 +1575,12 @@ SUITE(durability)
         struct store *s = store_open(e->url, err, sizeof(err));
         struct store_conn *c = s ? store_connect(s, true) : NULL;
         struct moat_arena *ca = moat_arena_new(4096);
-        static const struct event ev = {7, "1", "d", "n", "s", "u", "k", false, true, 0,
-                                        {0}, {0}};
-        char ok = c && store_begin(c, true) == STORE_OK &&
-                  store_put(c, "dur", S("k"), S("survives"), STORE_MUST_NOT_EXIST, NULL) ==
-                      STORE_OK &&
-                  store_audit_append(c, make_rows(ca, &ev, 1, 0, (uint8_t[32]){0}), 1) ==
-                      STORE_OK &&
-                  store_commit(c) == STORE_OK;
+        static const struct event ev = {7, "1", "d", "n", "s", "u", "k", false, true, 0, {0}, {0}};
+        char ok =
+            c && store_begin(c, true) == STORE_OK &&
+            store_put(c, "dur", S("k"), S("survives"), STORE_MUST_NOT_EXIST, NULL) == STORE_OK &&
+            store_audit_append(c, make_rows(ca, &ev, 1, 0, (uint8_t[32]){0}), 1) == STORE_OK &&
+            store_commit(c) == STORE_OK;
         /* Begun but never committed: must not survive. */
         if (ok && store_begin(c, true) == STORE_OK)
             (void)store_put(c, "dur", S("uncommitted"), S("x"), STORE_ANY_VERSION, NULL);
@@ -1604,8 +1658,7 @@ SUITE(sqlite_files_and_plans)
     FILE *f = fopen(junk, "w");
     CHECK(f != NULL);
     if (f) {
-        fputs("this is not an SQLite database, and it is long enough to have a header......",
-              f);
+        fputs("this is not an SQLite database, and it is long enough to have a header......", f);
         fclose(f);
     }
     char err[256] = "";
@@ -1617,5 +1670,5 @@ MOAT_TEST_MAIN(MOAT_CASE(open_urls), MOAT_CASE(records_versions), MOAT_CASE(reco
                MOAT_CASE(scan_bytewise), MOAT_CASE(transactions), MOAT_CASE(snapshot),
                MOAT_CASE(savepoints), MOAT_CASE(audit_chain), MOAT_CASE(audit_lookup),
                MOAT_CASE(wipe), MOAT_CASE(fault_injection), MOAT_CASE(concurrency),
-               MOAT_CASE(two_nodes_one_chain),
-               MOAT_CASE(schema_race), MOAT_CASE(durability), MOAT_CASE(sqlite_files_and_plans))
+               MOAT_CASE(two_nodes_one_chain), MOAT_CASE(schema_race), MOAT_CASE(durability),
+               MOAT_CASE(sqlite_files_and_plans))
