@@ -70,6 +70,7 @@ class Moat:
             store_url = _pg_database_url(os.environ["MOAT_TEST_PG_URL"])
         self.store_url = store_url
         self.proc = None
+        self.expect_unclean_exit = False
         self.log_path = os.path.join(self.data_dir, "moat.log")
         self.stdout_path = os.path.join(self.data_dir, "stdout.txt")
         self.start()
@@ -143,9 +144,16 @@ class Moat:
         return rc
 
     def close(self):
-        self.stop()
+        """Stops the server and fails if it did not exit cleanly: a non-zero status
+        or a sanitizer report is a bug even when every request was answered."""
+        rc = self.stop()
+        out = self.read_stdout()
         if self.owns_dir and os.environ.get("MOAT_TEST_KEEP") != "1":
             shutil.rmtree(self.data_dir, ignore_errors=True)
+        if "Sanitizer" in out or "runtime error:" in out:
+            raise AssertionError("sanitizer report from moat:\n" + out[-6000:])
+        if rc not in (0, None) and not self.expect_unclean_exit:
+            raise AssertionError("moat exited with status %s:\n%s" % (rc, out[-3000:]))
 
     def env_credentials(self):
         out = subprocess.run([MOAT_BIN, "env", "--data-dir", self.data_dir] +
