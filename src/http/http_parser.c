@@ -6,15 +6,15 @@
 
 enum body_state {
     B_DONE = 0,
-    B_LENGTH,   /* Content-Length bytes */
-    B_SIZE,     /* chunk-size hex digits */
-    B_SIZE_WS,  /* BWS between the size and ';' */
-    B_EXT,      /* chunk extensions, up to CR */
+    B_LENGTH,  /* Content-Length bytes */
+    B_SIZE,    /* chunk-size hex digits */
+    B_SIZE_WS, /* BWS between the size and ';' */
+    B_EXT,     /* chunk extensions, up to CR */
     B_SIZE_LF,
     B_DATA,
     B_DATA_CR,
     B_DATA_LF,
-    B_TRAILER,  /* start of a trailer line, or CR of the final empty line */
+    B_TRAILER, /* start of a trailer line, or CR of the final empty line */
     B_TNAME,
     B_TVALUE,
     B_TLF,
@@ -29,15 +29,10 @@ static int fail(struct http_parser *p, int status)
 
 static bool is_tchar(uint8_t c)
 {
+    static const char punct[] = "!#$%&'*+-.^_`|~";
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
         return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    return c && memchr(punct, c, sizeof(punct) - 1) != NULL;
 }
 
 /* field-vchar, SP, HTAB and obs-text: anything but CTLs and DEL. */

@@ -27,10 +27,10 @@ struct http_parser {
     int error; /* HTTP status to answer after HTTP_PARSE_ERROR */
 
     /* Private scanning state. */
-    size_t scanned;   /* head bytes already checked */
-    size_t skipped;   /* empty lines before the request line */
-    size_t lines;     /* line feeds seen in the head */
-    bool started;     /* first byte of the request line seen */
+    size_t scanned; /* head bytes already checked */
+    size_t skipped; /* empty lines before the request line */
+    size_t lines;   /* line feeds seen in the head */
+    bool started;   /* first byte of the request line seen */
     int body_state;
     uint64_t remaining; /* of the current chunk or Content-Length */
     uint64_t body_len;  /* de-chunked bytes so far */

@@ -28,16 +28,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define IN_INITIAL 4096         /* input buffer of a new connection */
-#define READ_MIN 2048           /* free space wanted before a read */
-#define READ_BODY 65536         /* ... while a body streams in */
-#define ARENA_FIRST 8192        /* first block of a request arena */
-#define COPY_BODY_MAX 16384     /* response bodies up to this are copied, larger ones sent in place */
-#define OUT_HIGH_WATER 65536    /* unsent bytes that stop serving pipelined requests */
-#define BODY_KEEP 65536         /* body buffer kept between requests */
-#define SKIP_MAX 65536          /* unread body we still wait for after an early answer */
-#define LINGER_MS 2000          /* after a close-after-response, read and drop this long */
-#define RUN_ROUNDS 16           /* reads per connection before others get a turn */
+#define IN_INITIAL 4096      /* input buffer of a new connection */
+#define READ_MIN 2048        /* free space wanted before a read */
+#define READ_BODY 65536      /* ... while a body streams in */
+#define ARENA_FIRST 8192     /* first block of a request arena */
+#define COPY_BODY_MAX 16384  /* response bodies up to this are copied, larger ones sent in place */
+#define OUT_HIGH_WATER 65536 /* unsent bytes that stop serving pipelined requests */
+#define BODY_KEEP 65536      /* body buffer kept between requests */
+#define SKIP_MAX 65536       /* unread body we still wait for after an early answer */
+#define LINGER_MS 2000       /* after a close-after-response, read and drop this long */
+#define RUN_ROUNDS 16        /* reads per connection before others get a turn */
 #define MAX_EVENTS 256
 
 enum tag_type { TAG_LISTENER = 0, TAG_CONN, TAG_WAKE, TAG_STOP };
@@ -63,15 +63,15 @@ struct conn {
     int fd;
     SSL *ssl;
     enum conn_state state;
-    bool rd_ready;    /* edge-triggered: the socket may hold unread bytes */
-    bool rdhup;       /* the peer shut its side: read until EOF */
-    bool dead;        /* socket closed while the application holds the request */
-    bool in_callback; /* inside on_headers/on_request: http_respond answers directly */
-    bool responded;   /* the loop has seen the application's answer */
-    bool early;       /* answered from on_headers, the body is unread */
-    bool is_head;     /* HEAD request: no response body */
-    bool wrote;       /* output progressed since the timer was set */
-    bool linger;      /* the client may still be sending: linger before closing */
+    bool rd_ready;        /* edge-triggered: the socket may hold unread bytes */
+    bool rdhup;           /* the peer shut its side: read until EOF */
+    bool dead;            /* socket closed while the application holds the request */
+    bool in_callback;     /* inside on_headers/on_request: http_respond answers directly */
+    bool responded;       /* the loop has seen the application's answer */
+    bool early;           /* answered from on_headers, the body is unread */
+    bool is_head;         /* HEAD request: no response body */
+    bool wrote;           /* output progressed since the timer was set */
+    bool linger;          /* the client may still be sending: linger before closing */
     atomic_bool answered; /* http_respond was called for this request */
     uint64_t served;
 
@@ -94,11 +94,11 @@ struct conn {
 
     int timer;
     int64_t deadline;
-    struct conn *tprev, *tnext;       /* timer list */
-    struct conn *aprev, *anext;       /* all connections of the loop */
-    struct conn *rprev, *rnext;       /* ready list */
+    struct conn *tprev, *tnext; /* timer list */
+    struct conn *aprev, *anext; /* all connections of the loop */
+    struct conn *rprev, *rnext; /* ready list */
     bool on_ready;
-    struct conn *post_next;           /* answers posted to the loop */
+    struct conn *post_next; /* answers posted to the loop */
     uint8_t addr[16];
 };
 
@@ -131,7 +131,7 @@ struct loop {
     struct conn *ready_head, *ready_tail;
     int conn_count;
     bool draining;
-    bool self_posted; /* an answer was posted from this loop's own thread */
+    bool self_posted;            /* an answer was posted from this loop's own thread */
     int64_t accept_paused_until; /* 0 = accepting */
 
     int64_t now;
@@ -478,42 +478,50 @@ static int conn_fill(struct conn *c)
 
 /* ---- responses ---- */
 
+static const struct {
+    int status;
+    const char *text;
+} reasons[] = {
+    {100, "Continue"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {416, "Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+};
+
+/* An unknown status gets an empty reason phrase, which RFC 9112 allows. */
 static const char *reason_phrase(int status)
 {
-    switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "";
-    }
+    for (size_t i = 0; i < MOAT_COUNT(reasons); i++)
+        if (reasons[i].status == status)
+            return reasons[i].text;
+    return "";
 }
 
 static bool header_bytes_ok(struct moat_slice s, bool name)
@@ -720,11 +728,14 @@ static bool conn_step(struct conn *c)
             c->in_start += used;
             if (r == HTTP_PARSE_MORE)
                 return true;
+            if (r == HTTP_PARSE_ERROR && c->state == ST_SKIP) {
+                /* Bad framing after an early answer: send that answer, then go. */
+                c->linger = true;
+                c->state = ST_CLOSING;
+                c->in_start = c->in_end = 0;
+                continue;
+            }
             if (r == HTTP_PARSE_ERROR) {
-                if (c->state == ST_SKIP) {
-                    conn_close(c);
-                    return false;
-                }
                 conn_fail(c, c->parser.error);
                 continue;
             }
@@ -1114,7 +1125,8 @@ static bool resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *le
         host[hl - 1] = 0;
         h = host + 1;
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res);
@@ -1187,8 +1199,7 @@ static bool loop_init(struct http_server *srv, struct loop *l, char *errbuf, siz
     return true;
 }
 
-struct http_server *http_server_new(const struct http_config *config, char *errbuf,
-                                    size_t errlen)
+struct http_server *http_server_new(const struct http_config *config, char *errbuf, size_t errlen)
 {
     struct http_server *srv = moat_xcalloc(1, sizeof(*srv));
     struct http_config *cfg = &srv->cfg;
@@ -1216,8 +1227,8 @@ struct http_server *http_server_new(const struct http_config *config, char *errb
         goto fail;
     }
     if (config->tls_listen) {
-        srv->tls_ctx = http_tls_ctx_new(config->tls_cert_file, config->tls_key_file, errbuf,
-                                        errlen);
+        srv->tls_ctx =
+            http_tls_ctx_new(config->tls_cert_file, config->tls_key_file, errbuf, errlen);
         if (!srv->tls_ctx)
             goto fail;
     }

@@ -34,8 +34,7 @@ static int on_servername(SSL *ssl, int *alert, void *arg)
     return SSL_TLSEXT_ERR_OK;
 }
 
-SSL_CTX *http_tls_ctx_new(const char *cert_file, const char *key_file, char *errbuf,
-                          size_t errlen)
+SSL_CTX *http_tls_ctx_new(const char *cert_file, const char *key_file, char *errbuf, size_t errlen)
 {
     if (!cert_file || !key_file) {
         snprintf(errbuf, errlen, "TLS listener needs a certificate and a key file");
@@ -111,8 +110,8 @@ static X509 *make_cert(EVP_PKEY *key)
         !X509_time_adj_ex(X509_getm_notAfter(x), 3653, 0, NULL))
         goto fail;
     X509_NAME *name = X509_get_subject_name(x);
-    if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost",
-                                   -1, -1, 0) != 1 ||
+    if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
+                                   -1, 0) != 1 ||
         X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1)
         goto fail;
     if (!add_ext(x, NID_basic_constraints, "critical,CA:FALSE") ||

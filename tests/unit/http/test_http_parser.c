@@ -282,7 +282,8 @@ MOAT_TEST(chunked)
     o = PARSE("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     CHECK_EQ_INT(o->result, HTTP_PARSE_DONE);
     CHECK_EQ_INT(o->body.len, 0);
-    o = PARSE("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n");
+    o = PARSE(
+        "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n");
     CHECK_EQ_INT(o->result, HTTP_PARSE_MORE);
 }
 
@@ -305,7 +306,9 @@ MOAT_TEST(transfer_encoding_smuggling)
     EXPECT_ERROR(TE_REQ("Transfer-Encoding: , chunked\r\n"), 400);
     EXPECT_ERROR(TE_REQ("Transfer-Encoding:\r\n"), 400);
     EXPECT_ERROR(TE_REQ("Transfer-Encoding : chunked\r\n"), 400);
-    EXPECT_ERROR(TE_REQ("Transfer-Encoding: \x0b" "chunked\r\n"), 400);
+    EXPECT_ERROR(TE_REQ("Transfer-Encoding: \x0b"
+                        "chunked\r\n"),
+                 400);
     EXPECT_ERROR(TE_REQ("X: y\r\n Transfer-Encoding: chunked\r\n"), 400);
     EXPECT_ERROR("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400);
     EXPECT_OK(TE_REQ("Transfer-Encoding:  chunked \r\n"));
@@ -364,7 +367,8 @@ MOAT_TEST(chunk_limits)
 
     /* Trailers are bounded in count and size. */
     moat_buf_init(&b, a, 0);
-    moat_buf_append_cstr(&b, "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
+    moat_buf_append_cstr(&b,
+                         "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n");
     for (int i = 0; i < MAX_HEADERS + 1; i++)
         moat_buf_append_cstr(&b, "X-T: 1\r\n");
     moat_buf_append_cstr(&b, "\r\n");
@@ -518,9 +522,8 @@ MOAT_TEST(fuzz_corpus_replay)
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(simple_get), MOAT_CASE(target_forms), MOAT_CASE(request_line),
-               MOAT_CASE(versions_and_persistence), MOAT_CASE(host_rules),
-               MOAT_CASE(header_syntax), MOAT_CASE(line_endings_and_nul),
-               MOAT_CASE(content_length), MOAT_CASE(chunked),
+               MOAT_CASE(versions_and_persistence), MOAT_CASE(host_rules), MOAT_CASE(header_syntax),
+               MOAT_CASE(line_endings_and_nul), MOAT_CASE(content_length), MOAT_CASE(chunked),
                MOAT_CASE(transfer_encoding_smuggling), MOAT_CASE(chunk_size_attacks),
                MOAT_CASE(chunk_limits), MOAT_CASE(head_limits), MOAT_CASE(expect),
                MOAT_CASE(pipelining), MOAT_CASE(incomplete), MOAT_CASE(scan_is_linear),

@@ -22,6 +22,7 @@
 /* ---- the application under test ---- */
 
 static atomic_int headers_calls, request_calls, async_done;
+static struct http_request *_Atomic held; /* "/hold" waits here for "/release" */
 
 struct delayed {
     struct http_request *req;
@@ -42,8 +43,8 @@ static void *answer_later(void *arg)
     struct delayed *d = arg;
     usleep((useconds_t)d->delay_ms * 1000);
     struct http_request *req = d->req;
+    atomic_fetch_add(&async_done, 1); /* before: the client may see the answer at once */
     http_respond(req, 200, one_header(req, "x-path", req->path), 1, MOAT_LIT("late"));
-    atomic_fetch_add(&async_done, 1);
     return NULL;
 }
 
@@ -60,13 +61,26 @@ static bool app_headers(struct http_request *req, void *app)
 static void app_request(struct http_request *req, void *app)
 {
     atomic_fetch_add(&request_calls, 1);
-    if (moat_slice_eq(req->path, MOAT_LIT("/async")) || moat_slice_eq(req->path, MOAT_LIT("/slow"))) {
+    if (moat_slice_eq(req->path, MOAT_LIT("/async")) ||
+        moat_slice_eq(req->path, MOAT_LIT("/slow"))) {
         struct delayed *d = moat_arena_alloc(req->arena, sizeof(*d));
         d->req = req;
         d->delay_ms = moat_slice_eq(req->path, MOAT_LIT("/slow")) ? 300 : 100;
         pthread_t t;
         pthread_create(&t, NULL, answer_later, d);
         pthread_detach(t);
+        return;
+    }
+    if (moat_slice_eq(req->path, MOAT_LIT("/hold"))) {
+        atomic_store(&held, req);
+        return;
+    }
+    if (moat_slice_eq(req->path, MOAT_LIT("/release"))) {
+        /* Answers another connection's request from this one's callback. */
+        struct http_request *h = atomic_exchange(&held, NULL);
+        if (h)
+            http_respond(h, 200, NULL, 0, MOAT_LIT("released"));
+        http_respond(req, h ? 200 : 404, NULL, 0, MOAT_LIT("done"));
         return;
     }
     if (moat_slice_eq(req->path, MOAT_LIT("/big"))) {
@@ -402,8 +416,10 @@ MOAT_TEST(bodies)
     }
     struct client *c = client_open(ts.port);
     struct resp r;
-    CHECK(roundtrip(c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n", &r));
+    CHECK(roundtrip(c,
+                    "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n",
+                    &r));
     CHECK_EQ_INT(r.status, 200);
     CHECK(body_is(&r, "hello, world"));
 
@@ -420,7 +436,8 @@ MOAT_TEST(bodies)
     free(big);
 
     /* A large response that the client is slow to read (output backpressure). */
-    CHECK(c_send_str(c, "GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(c_send_str(c,
+                     "GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /after HTTP/1.1\r\nHost: t\r\n\r\n"));
     usleep(200 * 1000);
     CHECK(read_response(c, &r, false));
     CHECK_EQ_INT(r.body_len, 1 << 20);
@@ -441,8 +458,10 @@ MOAT_TEST(bodies)
 
     /* Chunked over the limit. */
     c = client_open(ts.port);
-    CHECK(roundtrip(c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "493e2\r\n", &r));
+    CHECK(roundtrip(c,
+                    "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "493e2\r\n",
+                    &r));
     CHECK_EQ_INT(r.status, 413);
     client_close(c);
     CHECK(server_stop(&ts));
@@ -463,7 +482,8 @@ MOAT_TEST(bad_requests)
         int status;
     } cases[] = {
         {"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "0\r\n\r\n", 400},
+         "0\r\n\r\n",
+         400},
         {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n", 501},
         {"GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n b\r\n\r\n", 400},
         {"GET / HTTP/1.1\nHost: t\n\n", 400},
@@ -522,16 +542,20 @@ MOAT_TEST(expect_continue)
     CHECK(body_is(&r, "hello"));
 
     /* Body sent along with the headers: no 100. */
-    CHECK(roundtrip(c, "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-                       "Content-Length: 2\r\n\r\nok", &r));
+    CHECK(roundtrip(c,
+                    "PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 2\r\n\r\nok",
+                    &r));
     CHECK_EQ_INT(r.status, 200);
     CHECK(body_is(&r, "ok"));
 
     /* The hook refuses: the final status comes first, no 100, and the
      * connection closes since the client may never send the body. */
     calls = atomic_load(&request_calls);
-    CHECK(roundtrip(c, "PUT /reject HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-                       "Content-Length: 5\r\n\r\n", &r));
+    CHECK(roundtrip(c,
+                    "PUT /reject HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                    "Content-Length: 5\r\n\r\n",
+                    &r));
     CHECK_EQ_INT(r.status, 403);
     CHECK(body_is(&r, "denied"));
     CHECK(header_is(&r, "connection", "close"));
@@ -686,6 +710,32 @@ MOAT_TEST(async_and_disconnect)
     CHECK(roundtrip(c, "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n", &r));
     CHECK_EQ_INT(r.status, 200);
     client_close(c);
+    CHECK(server_stop(&ts));
+}
+
+MOAT_TEST(answer_from_another_callback)
+{
+    struct http_config cfg;
+    struct test_server ts;
+    base_config(&cfg);
+    cfg.threads = 1; /* both connections on one loop */
+    if (!server_start(&ts, &cfg)) {
+        CHECK(false);
+        return;
+    }
+    struct resp r;
+    struct client *a1 = client_open(ts.port), *b1 = client_open(ts.port);
+    for (int i = 0; i < 3; i++) {
+        CHECK(c_send_str(a1, "GET /hold HTTP/1.1\r\nHost: t\r\n\r\n"));
+        while (!atomic_load(&held))
+            usleep(1000);
+        CHECK(roundtrip(b1, "GET /release HTTP/1.1\r\nHost: t\r\n\r\n", &r));
+        CHECK_EQ_INT(r.status, 200);
+        CHECK(read_response(a1, &r, false));
+        CHECK(body_is(&r, "released"));
+    }
+    client_close(a1);
+    client_close(b1);
     CHECK(server_stop(&ts));
 }
 
@@ -852,5 +902,6 @@ MOAT_TEST(config_errors)
 
 MOAT_TEST_MAIN(MOAT_CASE(get_and_post), MOAT_CASE(keep_alive_and_pipelining), MOAT_CASE(bodies),
                MOAT_CASE(bad_requests), MOAT_CASE(expect_continue), MOAT_CASE(timeouts),
-               MOAT_CASE(connection_caps), MOAT_CASE(async_and_disconnect), MOAT_CASE(drain),
-               MOAT_CASE(tls), MOAT_CASE(config_errors))
+               MOAT_CASE(connection_caps), MOAT_CASE(async_and_disconnect),
+               MOAT_CASE(answer_from_another_callback), MOAT_CASE(drain), MOAT_CASE(tls),
+               MOAT_CASE(config_errors))
