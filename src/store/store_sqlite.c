@@ -91,6 +91,11 @@ enum sq_stmt {
 #define SQ_LOOKUP_BY(col)                                                                          \
     "SELECT seq, event_time_ms, record FROM audit WHERE account_id = ?1 AND " col                  \
     " = ?2 AND" SQ_LOOKUP_TAIL
+/* Without statistics SQLite would rather walk the account's whole log in time
+ * order than sort the one or two rows that an event id finds. */
+#define SQ_LOOKUP_EVENT_ID                                                                         \
+    "SELECT seq, event_time_ms, record FROM audit INDEXED BY audit_event_id"                       \
+    " WHERE account_id = ?1 AND event_id = ?2 AND" SQ_LOOKUP_TAIL
 /* CROSS JOIN makes SQLite drive the query from the resource index. */
 #define SQ_LOOKUP_RES(col)                                                                         \
     "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r CROSS JOIN audit a"            \
@@ -143,7 +148,7 @@ static const struct {
     [SQ_TIME_OF] = {"audit_time_of", "SELECT event_time_ms FROM audit WHERE seq = ?1"},
     [SQ_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any", "SELECT seq, event_time_ms, record FROM audit"
                                                    " WHERE account_id = ?1 AND" SQ_LOOKUP_TAIL},
-    [SQ_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", SQ_LOOKUP_BY("event_id")},
+    [SQ_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", SQ_LOOKUP_EVENT_ID},
     [SQ_LOOKUP + STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", SQ_LOOKUP_BY("event_name")},
     [SQ_LOOKUP + STORE_AUDIT_READ_ONLY] = {"lookup_read_only", SQ_LOOKUP_BY("read_only")},
     [SQ_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", SQ_LOOKUP_BY("username")},
