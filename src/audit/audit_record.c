@@ -131,6 +131,13 @@ static void user_identity(struct moat_buf *b, const struct moat_call *call)
     const struct iam_principal *p = call->principal;
     bool first = true;
     moat_buf_append_u8(b, '{');
+    if (call->event_type && !strcmp(call->event_type, "AwsServiceEvent")) {
+        /* A service acting on its own (a key deleted when its waiting period ends). */
+        kv_cstr(b, &first, "accountId", call->account_id);
+        kv_cstr(b, &first, "invokedBy", call->service ? call->service->event_source : "");
+        moat_buf_append_u8(b, '}');
+        return;
+    }
     if (!p || p->type == IAM_PRINCIPAL_ANONYMOUS) {
         if (p && p->account_id.len) {
             kv_cstr(b, &first, "type", "AWSAccount");
@@ -171,6 +178,12 @@ static void user_identity(struct moat_buf *b, const struct moat_call *call)
         kv_str(b, &first, "accessKeyId", p->access_key_id);
     if (p->type == IAM_PRINCIPAL_USER)
         kv_str(b, &first, "userName", p->name);
+    if (call->via_service) {
+        const struct moat_call *top = call;
+        while (top->parent)
+            top = top->parent;
+        kv_cstr(b, &first, "invokedBy", top->service ? top->service->event_source : "");
+    }
     if (p->temporary) {
         key(b, &first, "sessionContext");
         bool f2 = true;
@@ -240,11 +253,25 @@ void audit_record_build(struct moat_call *call, struct store_audit_row *row)
     moat_time_format_iso8601(call->now_ms / 1000, ts);
     kv_cstr(&b, &first, "eventTime", ts);
     kv_cstr(&b, &first, "eventSource", svc ? svc->event_source : "");
-    const char *event_name = call->op_shape ? call->op_shape->name : "";
+    const char *event_name =
+        call->event_name ? call->event_name : call->op_shape ? call->op_shape->name : "";
     kv_cstr(&b, &first, "eventName", event_name);
     kv_cstr(&b, &first, "awsRegion", call->region ? call->region : "us-east-1");
-    kv_str(&b, &first, "sourceIPAddress", call->source_ip);
-    kv_str(&b, &first, "userAgent", call->user_agent);
+    /* Calls a service makes itself show the service as source and agent. */
+    const char *acting = NULL;
+    if (call->via_service || call->event_type) {
+        const struct moat_call *top = call;
+        while (top->parent)
+            top = top->parent;
+        acting = top->service ? top->service->event_source : "";
+    }
+    if (acting) {
+        kv_cstr(&b, &first, "sourceIPAddress", acting);
+        kv_cstr(&b, &first, "userAgent", acting);
+    } else {
+        kv_str(&b, &first, "sourceIPAddress", call->source_ip);
+        kv_str(&b, &first, "userAgent", call->user_agent);
+    }
     if (call->error) {
         kv_cstr(&b, &first, "errorCode", call->error->kind->code);
         kv_str(&b, &first, "errorMessage", call->error->message);
@@ -282,7 +309,7 @@ void audit_record_build(struct moat_call *call, struct store_audit_row *row)
     }
     kv_cstr(&b, &first, "requestID", call->request_id);
     kv_cstr(&b, &first, "eventID", event_id);
-    bool read_only = !call->op || !(call->op->flags & MOAT_OP_MUTATES);
+    bool read_only = call->op ? !(call->op->flags & MOAT_OP_MUTATES) : call->read_only_event;
     key(&b, &first, "readOnly");
     moat_buf_append_cstr(&b, read_only ? "true" : "false");
     const char *acct = call->account_id ? call->account_id : "";
@@ -302,9 +329,13 @@ void audit_record_build(struct moat_call *call, struct store_audit_row *row)
         }
         moat_buf_append_u8(&b, ']');
     }
-    kv_cstr(&b, &first, "eventType", "AwsApiCall");
-    if (svc && svc->shapes)
+    kv_cstr(&b, &first, "eventType", call->event_type ? call->event_type : "AwsApiCall");
+    if (svc && svc->shapes && !call->event_type)
         kv_cstr(&b, &first, "apiVersion", svc->shapes->api_version);
+    if (call->service_event_details) {
+        key(&b, &first, "serviceEventDetails");
+        moat_json_write(&b, call->service_event_details);
+    }
     bool data = call->op && (call->op->flags & MOAT_OP_DATA_EVENT);
     key(&b, &first, "managementEvent");
     moat_buf_append_cstr(&b, data ? "false" : "true");

@@ -33,15 +33,44 @@ struct audit_writer {
     struct store_conn *db;
 };
 
+/* A call's record and those of the calls made on its behalf, children first. */
+static size_t records_of(struct moat_call *call)
+{
+    size_t n = call->service || call->event_name ? 1 : 0;
+    for (struct moat_call *c = call->first_child; c; c = c->next_sibling)
+        n += records_of(c);
+    return n;
+}
+
+static void append_records(struct moat_call *call, struct store_audit_row *rows, size_t *next,
+                           int64_t *seq, uint8_t hash[32])
+{
+    for (struct moat_call *c = call->first_child; c; c = c->next_sibling)
+        append_records(c, rows, next, seq, hash);
+    if (!call->service && !call->event_name)
+        return; /* not an AWS call: nothing to record */
+    struct store_audit_row *row = &rows[(*next)++];
+    audit_record_build(call, row);
+    row->seq = ++*seq;
+    memcpy(row->prev_hash, hash, 32);
+    audit_chain_hash(hash, row->seq, row->record, row->hash);
+    memcpy(hash, row->hash, 32);
+}
+
 static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
 {
     struct store_conn *db = w->db;
-    struct store_audit_row *rows = calloc(n, sizeof(*rows));
-    bool ok = rows && store_begin(db, true) == STORE_OK;
+    size_t nrows = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!jobs[i]->exec)
+            nrows += records_of(jobs[i]->call);
+    struct store_audit_row *rows = NULL;
+    bool ok = store_begin(db, true) == STORE_OK;
     int64_t seq = 0;
     uint8_t hash[32];
     if (ok)
         ok = store_audit_head(db, &seq, hash) == STORE_OK;
+    size_t cap = 0, used = 0;
     for (size_t i = 0; ok && i < n; i++) {
         struct moat_call *call = jobs[i]->call;
         if (jobs[i]->exec) {
@@ -60,14 +89,15 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
                 ok = false;
             call->db = saved;
         }
-        audit_record_build(call, &rows[i]);
-        rows[i].seq = ++seq;
-        memcpy(rows[i].prev_hash, hash, 32);
-        audit_chain_hash(hash, seq, rows[i].record, rows[i].hash);
-        memcpy(hash, rows[i].hash, 32);
+        size_t need = records_of(call);
+        if (used + need > cap) {
+            cap = (used + need) * 2 + nrows;
+            rows = moat_xrealloc(rows, cap * sizeof(*rows));
+        }
+        append_records(call, rows, &used, &seq, hash);
     }
-    if (ok)
-        ok = store_audit_append(db, rows, n) == STORE_OK;
+    if (ok && used)
+        ok = store_audit_append(db, rows, used) == STORE_OK;
     if (ok)
         ok = store_commit(db) == STORE_OK;
     if (!ok) {

@@ -7,6 +7,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "server/scheduler.h"
 #include "server/server.h"
 #include "services/registry.h"
 #include "version.h"
@@ -51,6 +52,7 @@ static void clock_endpoint(struct moat_server *srv, struct http_request *req)
     else if (moat_value_as_int(moat_map_get(doc, "offset_seconds"), &v))
         moat_clock_set_offset_ms(v * 1000);
     moat_log_info("test clock offset is now %lld s", (long long)(moat_clock_offset_ms() / 1000));
+    scheduler_kick();
     struct moat_buf b;
     moat_buf_init(&b, req->arena, 64);
     moat_buf_printf(&b, "{\"offset_seconds\":%lld,\"now\":%lld}",

@@ -391,6 +391,76 @@ void dispatch_request(struct http_request *req, void *app)
     finish(d);
 }
 
+/* ---- internal calls ---------------------------------------------------------- */
+
+static const struct moat_error_kind internal_unknown = {"InternalFailure", 500, false};
+
+static const struct moat_service *service_named(const char *name)
+{
+    return registry_by_signing_name(moat_slice_cstr(name));
+}
+
+struct moat_value *moat_call_internal_input(struct moat_call *parent, const char *service,
+                                            const char *operation)
+{
+    const struct moat_service *svc = service_named(service);
+    const struct moat_op_shape *shape =
+        svc ? moat_shapes_find_op(svc->shapes, moat_slice_cstr(operation)) : NULL;
+    return moat_struct_new(parent->arena, shape ? shape->input : NULL);
+}
+
+struct moat_call *moat_call_internal(struct moat_call *parent, const char *service,
+                                     const char *operation, struct moat_value *input)
+{
+    struct moat_call *call = moat_arena_calloc(parent->arena, sizeof(*call));
+    call->arena = parent->arena;
+    call->server = parent->server;
+    call->http = parent->http;
+    call->protocol = parent->protocol;
+    call->principal = parent->principal;
+    call->account_id = parent->account_id;
+    call->region = parent->region;
+    call->now_ms = parent->now_ms;
+    call->source_ip = parent->source_ip;
+    call->user_agent = parent->user_agent;
+    call->secure_transport = parent->secure_transport;
+    call->access_key_id = parent->access_key_id;
+    call->db = parent->db;
+    call->parent = parent;
+    call->via_service = parent->service->name;
+    uuid4(call->request_id);
+    if (parent->last_child)
+        parent->last_child->next_sibling = call;
+    else
+        parent->first_child = call;
+    parent->last_child = call;
+
+    call->service = service_named(service);
+    call->op = call->service ? registry_find_op(call->service, moat_slice_cstr(operation)) : NULL;
+    if (!call->op) {
+        call->error = moat_fail(call, &internal_unknown, "internal call to unknown %s:%s",
+                                service, operation);
+        return call;
+    }
+    call->op_shape = &call->service->shapes->ops[call->op->shape];
+    call->input = input ? input : moat_struct_new(call->arena, call->op_shape->input);
+    bool parent_mutates = parent->op && (parent->op->flags & MOAT_OP_MUTATES);
+    if ((call->op->flags & MOAT_OP_MUTATES) && !parent_mutates) {
+        call->error = moat_internal(call, "mutating internal call from a read-only operation");
+        return call;
+    }
+    struct moat_error *err = aws_validate(call->arena, call->op_shape->input, call->input,
+                                          call->service->validation_error);
+    if (!err)
+        err = authorize_call(call);
+    if (err) {
+        call->error = err;
+        return call;
+    }
+    run_handler(call);
+    return call;
+}
+
 bool dispatch_headers(struct http_request *req, void *app)
 {
     MOAT_UNUSED(req);

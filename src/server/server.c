@@ -13,7 +13,9 @@
 #include "crypto/rootkey.h"
 #include "http/http.h"
 #include "server/dispatch.h"
+#include "server/scheduler.h"
 #include "services/registry.h"
+#include "services/service.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -232,6 +234,13 @@ bool moat_server_open(struct moat_server *srv, bool announce)
     }
     if (!registry_init())
         return false;
+    for (size_t i = 0; i < registry_count(); i++) {
+        const struct moat_service *svc = registry_at(i);
+        if (svc->init && !svc->init(srv)) {
+            moat_log_error("service %s failed to start", svc->name);
+            return false;
+        }
+    }
     return bootstrap(srv, announce);
 }
 
@@ -351,11 +360,16 @@ int moat_server_run(struct moat_server *srv)
     moat_log(MOAT_LOG_INFO, "listening", "listen", cfg->listen, "port", ports, "tls_port",
              tls_port, "data_dir", cfg->data_dir, "auth",
              cfg->auth == MOAT_AUTH_PERMISSIVE ? "permissive" : "enforce", NULL);
+    if (!scheduler_start(srv)) {
+        moat_log_error("cannot start the scheduler");
+        return 1;
+    }
     pthread_t sig;
     pthread_create(&sig, NULL, signal_thread, srv);
     http_server_run(srv->http);
     pthread_cancel(sig);
     pthread_join(sig, NULL);
+    scheduler_stop();
     /* Every response has been written; the writer has nothing left to release. */
     audit_writer_stop(srv->audit);
     srv->audit = NULL;

@@ -10,6 +10,7 @@
 struct moat_call;
 struct moat_server;
 struct moat_authz;
+struct authz_principal_policies;
 struct iam_principal;
 struct iam_context;
 struct store_conn;
@@ -96,7 +97,7 @@ struct moat_call {
     struct moat_slice user_agent;
     bool secure_transport;
     struct moat_slice access_key_id;
-    const char *via_service;            /* internal calls from another service (kms:ViaService) */
+    const char *via_service;            /* internal calls: the calling service's name ("secretsmanager") */
 
     /* state */
     struct store_conn *db;              /* loop's read connection, or the writer's inside its txn */
@@ -113,6 +114,17 @@ struct moat_call {
     const char *audit_resource_arns[MOAT_AUTHZ_MAX_RESOURCES];
     struct moat_value *additional_event_data; /* CloudTrail additionalEventData, optional */
     bool error_is_denial;               /* error came from authorization */
+
+    /* calls made on this call's behalf (recorded with it, before it) */
+    struct moat_call *first_child, *last_child, *next_sibling;
+    struct moat_call *parent;
+    struct authz_principal_policies *principal_policies; /* loaded once per call */
+
+    /* service events (scheduler work): eventType AwsServiceEvent */
+    const char *event_type;             /* NULL: "AwsApiCall" */
+    const char *event_name;             /* when there is no operation row */
+    struct moat_value *service_event_details;
+    bool read_only_event;               /* service events: readOnly */
 };
 
 /* Formats the message into the call's arena. */
@@ -122,5 +134,17 @@ struct moat_error *moat_fail(struct moat_call *call, const struct moat_error_kin
 struct moat_error *moat_internal(struct moat_call *call, const char *why);
 /* Names a resource in the call's CloudTrail record. */
 void moat_call_add_resource(struct moat_call *call, const char *type, const char *arn);
+
+/* Runs an operation of another service on behalf of `parent`'s principal, the
+ * way AWS services call each other (Secrets Manager calling KMS): the child is
+ * authorised with aws:ViaAWSService / aws:CalledVia and the via-service keys,
+ * recorded in CloudTrail with invokedBy and the service as source, and
+ * committed with the parent. A mutating child needs a mutating parent.
+ * Returns the child call; its output or error is set. */
+struct moat_call *moat_call_internal(struct moat_call *parent, const char *service,
+                                     const char *operation, struct moat_value *input);
+/* The input struct for an internal call to service/operation (to fill by member id). */
+struct moat_value *moat_call_internal_input(struct moat_call *parent, const char *service,
+                                            const char *operation);
 
 #endif
