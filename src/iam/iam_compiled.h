@@ -35,6 +35,10 @@ struct iam_template {
 struct iam_arn_pattern {
     struct iam_glob part[IAM_ARN_PARTS];
     uint8_t count;
+    /* Every part but the last is literal: the pattern is one glob over the whole text
+     * (`whole`), matched in one go. */
+    bool flat;
+    struct iam_glob whole;
 };
 
 struct iam_action_pattern {
@@ -45,6 +49,9 @@ struct iam_action_pattern {
 
 struct iam_resource_pattern {
     bool any;                 /* "*" */
+    /* Variables only after the fifth colon: arn holds the first five parts, compiled,
+     * and tmpl the resource part alone. */
+    bool split;
     struct iam_template tmpl; /* count > 0: expanded at evaluation */
     struct iam_arn_pattern arn;
 };
@@ -154,6 +161,10 @@ struct iam_condition {
 };
 
 struct iam_statement {
+    /* Bit (hash of a service prefix & 63) of every service its Action names; all bits set
+     * when an action pattern has a wildcard service, or for NotAction. A request whose
+     * service bit is clear cannot match: a one-instruction filter. */
+    uint64_t service_bloom;
     bool allow;
     bool not_action;
     bool not_resource;
@@ -204,6 +215,12 @@ bool iam_parse_date(struct moat_slice s, int64_t *ms);
 /* An IPv4 or IPv6 address with an optional /prefix (a bare address is /32 or /128). */
 bool iam_parse_cidr(struct moat_slice s, struct iam_cidr *out);
 bool iam_cidr_contains(const struct iam_cidr *net, const struct iam_cidr *ip);
+
+/* The bit a service prefix sets in iam_statement.service_bloom. */
+static inline uint64_t iam_service_bit(uint32_t hash)
+{
+    return (uint64_t)1 << (hash & 63);
+}
 
 /* Splits an (escaped) ARN pattern into parts. */
 void iam_arn_pattern_init(struct iam_arn_pattern *p, struct moat_slice escaped);

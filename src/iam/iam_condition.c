@@ -135,10 +135,39 @@ int iam_number_cmp(const struct iam_number *a, const struct iam_number *b)
     return a->d < b->d ? -1 : a->d > b->d;
 }
 
+static bool two_digits(const uint8_t *p, unsigned *out)
+{
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9')
+        return false;
+    *out = (unsigned)(p[0] - '0') * 10 + (unsigned)(p[1] - '0');
+    return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SSZ", what aws:CurrentTime holds: parsed without the general path. */
+static bool parse_canonical_time(struct moat_slice s, int64_t *ms)
+{
+    const uint8_t *p = s.ptr;
+    unsigned c, y, mo, d, h, mi, sec;
+    if (s.len != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[19] != 'Z' || !two_digits(p, &c) || !two_digits(p + 2, &y) ||
+        !two_digits(p + 5, &mo) || !two_digits(p + 8, &d) || !two_digits(p + 11, &h) ||
+        !two_digits(p + 14, &mi) || !two_digits(p + 17, &sec))
+        return false;
+    static const uint8_t mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+        return false;
+    if (mo == 2 && d == 29) /* leave leap years to the general parser */
+        return false;
+    *ms = (moat_days_from_civil(c * 100 + y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) * 1000;
+    return true;
+}
+
 bool iam_parse_date(struct moat_slice s, int64_t *ms)
 {
     if (!s.len || s.len > 64)
         return false;
+    if (parse_canonical_time(s, ms))
+        return true;
     bool numeric = true;
     for (size_t i = 0; i < s.len; i++)
         if (!((s.ptr[i] >= '0' && s.ptr[i] <= '9') || s.ptr[i] == '.' || (i == 0 && s.ptr[i] == '-')))
@@ -254,11 +283,21 @@ static bool parse_ipv6(const uint8_t *p, size_t n, uint8_t out[16])
 
 bool iam_parse_cidr(struct moat_slice s, struct iam_cidr *out)
 {
-    s = moat_slice_trim(s);
+    while (s.len && (s.ptr[0] == ' ' || s.ptr[0] == '\t'))
+        s.ptr++, s.len--;
+    while (s.len && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+        s.len--;
     if (!s.len || s.len > 64)
         return false;
+    long slash = -1;
+    bool colon = false;
+    for (size_t i = 0; i < s.len; i++) {
+        if (s.ptr[i] == '/' && slash < 0)
+            slash = (long)i;
+        else if (s.ptr[i] == ':' && slash < 0)
+            colon = true;
+    }
     size_t addr_len = s.len;
-    long slash = moat_slice_index(s, '/');
     unsigned prefix = 0;
     bool has_prefix = slash >= 0;
     if (has_prefix) {
@@ -270,7 +309,7 @@ bool iam_parse_cidr(struct moat_slice s, struct iam_cidr *out)
         prefix = (unsigned)v;
     }
     memset(out->addr, 0, sizeof(out->addr));
-    if (moat_slice_index(moat_slice(s.ptr, addr_len), ':') >= 0) {
+    if (colon) {
         if (!parse_ipv6(s.ptr, addr_len, out->addr))
             return false;
         out->family = 6;
@@ -316,15 +355,21 @@ bool iam_cidr_contains(const struct iam_cidr *net, const struct iam_cidr *ip)
 
 void iam_arn_pattern_init(struct iam_arn_pattern *p, struct moat_slice s)
 {
+    struct moat_slice all = s;
     p->count = 0;
+    p->flat = true;
     while (p->count < IAM_ARN_PARTS - 1) {
         long c = moat_slice_index(s, ':');
         if (c < 0)
             break;
-        iam_glob_init(&p->part[p->count++], moat_slice(s.ptr, (size_t)c));
+        iam_glob_init(&p->part[p->count], moat_slice(s.ptr, (size_t)c));
+        if (p->part[p->count].kind != IAM_GLOB_LITERAL)
+            p->flat = false;
+        p->count++;
         s = moat_slice_sub(s, (size_t)c + 1, s.len);
     }
     iam_glob_init(&p->part[p->count++], s);
+    iam_glob_init(&p->whole, all);
 }
 
 void iam_condition_prepare_value(struct moat_arena *a, enum iam_cond_op op,

@@ -32,22 +32,38 @@ void iam_context_init(struct iam_context *ctx, struct moat_arena *arena)
     ctx->entries = ctx->inline_entries;
     ctx->count = 0;
     ctx->cap = IAM_CONTEXT_INLINE;
+    ctx->indexed = true;
+    memset(ctx->slots, 0, sizeof(ctx->slots));
     ctx->current_time[0] = ctx->epoch_time[0] = ctx->token_issue_time[0] = ctx->mfa_age[0] = 0;
 }
 
-/* Compares an entry's two-piece key with key, ignoring ASCII case. */
-static bool key_equals(const struct iam_context_entry *e, struct moat_slice key)
+/* Keys usually arrive in the case the policy uses: compare eight bytes at a time and
+ * fold only where they differ. */
+static inline bool eq_fold(const uint8_t *a, const uint8_t *b, size_t n)
 {
-    if (e->key_prefix.len + e->key_suffix.len != key.len)
-        return false;
-    for (size_t i = 0; i < e->key_prefix.len; i++)
-        if (lower(e->key_prefix.ptr[i]) != lower(key.ptr[i]))
-            return false;
-    const uint8_t *rest = key.ptr + e->key_prefix.len;
-    for (size_t i = 0; i < e->key_suffix.len; i++)
-        if (lower(e->key_suffix.ptr[i]) != lower(rest[i]))
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        if (x == y)
+            continue;
+        for (size_t k = i; k < i + 8; k++)
+            if (a[k] != b[k] && lower(a[k]) != lower(b[k]))
+                return false;
+    }
+    for (; i < n; i++)
+        if (a[i] != b[i] && lower(a[i]) != lower(b[i]))
             return false;
     return true;
+}
+
+/* Compares an entry's two-piece key with key, ignoring ASCII case. */
+static inline bool key_equals(const struct iam_context_entry *e, struct moat_slice key)
+{
+    size_t n = e->key_prefix.len;
+    return n + e->key_suffix.len == key.len && eq_fold(e->key_prefix.ptr, key.ptr, n) &&
+           eq_fold(e->key_suffix.ptr, key.ptr + n, e->key_suffix.len);
 }
 
 static bool key_equals_split(const struct iam_context_entry *e, struct moat_slice prefix,
@@ -70,12 +86,36 @@ static bool key_equals_split(const struct iam_context_entry *e, struct moat_slic
 const struct iam_context_entry *iam_context_get_hashed(const struct iam_context *ctx,
                                                        struct moat_slice key, uint32_t hash)
 {
+    if (ctx->indexed) {
+        for (uint32_t j = hash & (IAM_CONTEXT_SLOTS - 1); ctx->slots[j];
+             j = (j + 1) & (IAM_CONTEXT_SLOTS - 1)) {
+            const struct iam_context_entry *e = &ctx->entries[ctx->slots[j] - 1];
+            if (e->hash == hash && key_equals(e, key))
+                return e;
+        }
+        return NULL;
+    }
     for (size_t i = 0; i < ctx->count; i++) {
         const struct iam_context_entry *e = &ctx->entries[i];
         if (e->hash == hash && key_equals(e, key))
             return e;
     }
     return NULL;
+}
+
+/* Adds entry i to the hash index, or gives the index up when it is getting full. */
+static void index_entry(struct iam_context *ctx, size_t i)
+{
+    if (!ctx->indexed)
+        return;
+    if (i >= IAM_CONTEXT_SLOTS * 3 / 4) {
+        ctx->indexed = false;
+        return;
+    }
+    uint32_t j = ctx->entries[i].hash & (IAM_CONTEXT_SLOTS - 1);
+    while (ctx->slots[j])
+        j = (j + 1) & (IAM_CONTEXT_SLOTS - 1);
+    ctx->slots[j] = (uint16_t)(i + 1);
 }
 
 const struct iam_context_entry *iam_context_get(const struct iam_context *ctx,
@@ -99,10 +139,19 @@ static struct iam_context_entry *slot(struct iam_context *ctx, struct moat_slice
                                       struct moat_slice suffix)
 {
     uint32_t h = iam_key_hash(prefix, suffix);
-    for (size_t i = 0; i < ctx->count; i++) {
-        struct iam_context_entry *e = &ctx->entries[i];
-        if (e->hash == h && key_equals_split(e, prefix, suffix))
-            return e;
+    if (ctx->indexed) {
+        for (uint32_t j = h & (IAM_CONTEXT_SLOTS - 1); ctx->slots[j];
+             j = (j + 1) & (IAM_CONTEXT_SLOTS - 1)) {
+            struct iam_context_entry *e = &ctx->entries[ctx->slots[j] - 1];
+            if (e->hash == h && key_equals_split(e, prefix, suffix))
+                return e;
+        }
+    } else {
+        for (size_t i = 0; i < ctx->count; i++) {
+            struct iam_context_entry *e = &ctx->entries[i];
+            if (e->hash == h && key_equals_split(e, prefix, suffix))
+                return e;
+        }
     }
     if (ctx->count == ctx->cap) {
         if (!ctx->arena)
@@ -113,10 +162,11 @@ static struct iam_context_entry *slot(struct iam_context *ctx, struct moat_slice
         ctx->entries = grown;
         ctx->cap = cap;
     }
-    struct iam_context_entry *e = &ctx->entries[ctx->count++];
+    struct iam_context_entry *e = &ctx->entries[ctx->count];
     e->key_prefix = prefix;
     e->key_suffix = suffix;
     e->hash = h;
+    index_entry(ctx, ctx->count++);
     return e;
 }
 
@@ -174,6 +224,11 @@ bool iam_context_remove(struct iam_context *ctx, struct moat_slice key)
     size_t i = (size_t)(found - ctx->entries);
     memmove(&ctx->entries[i], &ctx->entries[i + 1], (ctx->count - i - 1) * sizeof(ctx->entries[0]));
     ctx->count--;
+    /* Entries moved: rebuild the index. */
+    ctx->indexed = true;
+    memset(ctx->slots, 0, sizeof(ctx->slots));
+    for (size_t k = 0; k < ctx->count; k++)
+        index_entry(ctx, k);
     return true;
 }
 

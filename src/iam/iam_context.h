@@ -24,6 +24,7 @@ static inline const struct moat_slice *iam_context_entry_values(const struct iam
 }
 
 #define IAM_CONTEXT_INLINE 48
+#define IAM_CONTEXT_SLOTS 256 /* hash index; past 3/4 full lookups scan */
 
 /* A request's context. Lives on the stack or in the request arena; initialise it with
  * iam_context_init. Values and keys are borrowed and must outlive the context, except
@@ -34,6 +35,8 @@ struct iam_context {
     struct moat_arena *arena; /* may be NULL */
     struct iam_context_entry *entries;
     size_t count, cap;
+    bool indexed;                              /* slots is usable */
+    uint16_t slots[IAM_CONTEXT_SLOTS];         /* entry index + 1 by hash, 0 = empty */
     struct iam_context_entry inline_entries[IAM_CONTEXT_INLINE];
     /* Storage for values formatted by iam_context_add_principal/_add_request. */
     char current_time[32];

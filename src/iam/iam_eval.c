@@ -23,6 +23,7 @@ struct eval {
     const struct iam_context *ctx;
     struct iam_eval_trace *trace;
     struct moat_slice act_service, act_name;
+    uint64_t service_bit;
     struct moat_slice res;
     size_t res_colons[IAM_ARN_PARTS - 1];
     uint8_t res_ncolons;
@@ -38,22 +39,28 @@ static void find_colons(struct moat_slice s, size_t *colons, uint8_t *n)
 }
 
 /* Matches an ARN split at known colons against a pattern part by part; the last part
- * of the pattern takes the rest of the subject, colons included. */
+ * of the pattern takes the rest of the subject, colons included. The service part is
+ * tried first: it is where most patterns differ from the request. */
 static bool arn_match(const struct iam_arn_pattern *pat, struct moat_slice s, const size_t *colons,
                       uint8_t ncolons)
 {
     uint8_t parts = pat->count;
-    if (parts == 1)
-        return iam_glob_match(&pat->part[0], s, false);
+    if (pat->flat)
+        return iam_glob_match(&pat->whole, s, false);
     if (ncolons < parts - 1)
+        return false;
+    if (parts > 3 &&
+        !iam_glob_match(&pat->part[2], moat_slice(s.ptr + colons[1] + 1, colons[2] - colons[1] - 1),
+                        false))
         return false;
     size_t from = 0;
     for (uint8_t i = 0; i + 1 < parts; i++) {
-        if (!iam_glob_match(&pat->part[i], moat_slice_sub(s, from, colons[i]), false))
+        if ((i != 2 || parts <= 3) &&
+            !iam_glob_match(&pat->part[i], moat_slice(s.ptr + from, colons[i] - from), false))
             return false;
         from = colons[i] + 1;
     }
-    return iam_glob_match(&pat->part[parts - 1], moat_slice_sub(s, from, s.len), false);
+    return iam_glob_match(&pat->part[parts - 1], moat_slice(s.ptr + from, s.len - from), false);
 }
 
 static void note_missing(struct eval *e, struct moat_slice key)
@@ -303,6 +310,30 @@ static bool action_matches(const struct eval *e, const struct iam_statement *st)
     return m != st->not_action;
 }
 
+/* A pattern whose first five parts are compiled and whose resource part has variables. */
+static bool arn_match_split(struct eval *e, const struct iam_resource_pattern *r)
+{
+    if (e->res_ncolons < IAM_ARN_PARTS - 1)
+        return false;
+    size_t from = e->res_colons[IAM_ARN_PARTS - 2] + 1;
+    if (r->arn.flat) {
+        /* the five literal parts, colons included, are one literal prefix */
+        if (r->arn.whole.len != from || !iam_glob_eq(r->arn.whole.ptr, e->res.ptr, from, false))
+            return false;
+    } else {
+        from = 0;
+        for (int i = 0; i < IAM_ARN_PARTS - 1; i++) {
+            if (!iam_glob_match(&r->arn.part[i],
+                                moat_slice(e->res.ptr + from, e->res_colons[i] - from), false))
+                return false;
+            from = e->res_colons[i] + 1;
+        }
+    }
+    struct moat_slice x;
+    return expand(e, &r->tmpl, true, &x) &&
+           iam_glob_match_raw(x, moat_slice(e->res.ptr + from, e->res.len - from), false);
+}
+
 static bool resource_matches(struct eval *e, const struct iam_statement *st)
 {
     if (!st->has_resource)
@@ -312,6 +343,8 @@ static bool resource_matches(struct eval *e, const struct iam_statement *st)
         const struct iam_resource_pattern *r = &st->resources[i];
         if (r->any) {
             m = true;
+        } else if (r->split) {
+            m = arn_match_split(e, r);
         } else if (r->tmpl.count) {
             struct moat_slice x;
             if (expand(e, &r->tmpl, true, &x)) {
@@ -453,6 +486,8 @@ static bool eval_policy(struct eval *e, const struct iam_policy *pol, enum iam_p
 {
     for (uint32_t s = 0; s < pol->statement_count; s++) {
         const struct iam_statement *st = &pol->statements[s];
+        if (!(st->service_bloom & e->service_bit))
+            continue;
         if (!action_matches(e, st) || !resource_matches(e, st))
             continue;
         enum pmatch pm = PM_DIRECT;
@@ -545,6 +580,7 @@ enum iam_decision iam_evaluate(const struct iam_eval_input *in, struct iam_eval_
         e.act_service = moat_slice_sub(in->action, 0, (size_t)colon);
         e.act_name = moat_slice_sub(in->action, (size_t)colon + 1, in->action.len);
     }
+    e.service_bit = iam_service_bit(iam_key_hash(e.act_service, MOAT_NULL_SLICE));
     e.res = in->resource;
     find_colons(e.res, e.res_colons, &e.res_ncolons);
     memset(out, 0, sizeof(*out));

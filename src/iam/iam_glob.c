@@ -2,13 +2,6 @@
  * in practice and never worse than pattern x subject; '?' consumes one UTF-8 character. */
 #include "iam/iam_glob.h"
 
-#include <string.h>
-
-static inline uint8_t lower(uint8_t c)
-{
-    return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
-}
-
 /* Bytes in the UTF-8 character that starts with c (1 for stray continuation bytes). */
 static inline size_t char_len(uint8_t c)
 {
@@ -53,14 +46,6 @@ void iam_glob_init(struct iam_glob *g, struct moat_slice p)
     }
 }
 
-static bool eq_nocase(const uint8_t *pat, const uint8_t *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (pat[i] != lower(s[i]))
-            return false;
-    return true;
-}
-
 bool iam_glob_match_raw(struct moat_slice pat, struct moat_slice subj, bool nocase)
 {
     const uint8_t *p = pat.ptr, *s = subj.ptr;
@@ -86,7 +71,7 @@ bool iam_glob_match_raw(struct moat_slice pat, struct moat_slice subj, bool noca
                 c = p[pi + 1];
                 adv = 2;
             }
-            uint8_t sc = nocase ? lower(s[si]) : s[si];
+            uint8_t sc = nocase ? iam_ascii_lower(s[si]) : s[si];
             if (c == sc) {
                 pi += adv;
                 si++;
@@ -102,26 +87,4 @@ bool iam_glob_match_raw(struct moat_slice pat, struct moat_slice subj, bool noca
     while (pi < pn && p[pi] == '*')
         pi++;
     return pi == pn;
-}
-
-bool iam_glob_match(const struct iam_glob *g, struct moat_slice s, bool nocase)
-{
-    switch (g->kind) {
-    case IAM_GLOB_ANY:
-        return true;
-    case IAM_GLOB_LITERAL:
-        if (s.len != g->len)
-            return false;
-        if (!s.len)
-            return true;
-        return nocase ? eq_nocase(g->ptr, s.ptr, s.len) : memcmp(g->ptr, s.ptr, s.len) == 0;
-    case IAM_GLOB_PREFIX:
-        if (s.len < g->len)
-            return false;
-        if (!g->len)
-            return true;
-        return nocase ? eq_nocase(g->ptr, s.ptr, g->len) : memcmp(g->ptr, s.ptr, g->len) == 0;
-    default:
-        return iam_glob_match_raw(moat_slice(g->ptr, g->len), s, nocase);
-    }
 }

@@ -310,8 +310,31 @@ static bool compile_resource(struct compiler *c, struct moat_slice s,
     if (!parse_string_form(c, s, true, "this element", &f))
         return false;
     out->tmpl = f.tmpl;
-    if (!f.tmpl.count)
+    if (!f.tmpl.count) {
         iam_arn_pattern_init(&out->arn, f.escaped);
+        return true;
+    }
+    /* Variables usually sit in the resource part ("arn:aws:s3:::bkt/${aws:username}/x"):
+     * compile the five parts before it (with their colons) so that evaluation expands
+     * only the rest. */
+    size_t colons = 0, i = 0;
+    for (; i < s.len && colons < IAM_ARN_PARTS - 1; i++) {
+        if (s.ptr[i] == '$' && i + 1 < s.len && s.ptr[i + 1] == '{')
+            return true; /* a variable before the resource part: expand it all */
+        if (s.ptr[i] == ':')
+            colons++;
+    }
+    struct strform head, rest;
+    if (colons < IAM_ARN_PARTS - 1 ||
+        !parse_string_form(c, moat_slice_sub(s, 0, i), true, "this element", &head) ||
+        !parse_string_form(c, moat_slice_sub(s, i, s.len), true, "this element", &rest) ||
+        head.tmpl.count || !rest.tmpl.count)
+        return true;
+    iam_arn_pattern_init(&out->arn, head.escaped);
+    out->tmpl = rest.tmpl;
+    out->split = out->arn.count == IAM_ARN_PARTS; /* the sixth part is empty */
+    if (!out->split)
+        out->tmpl = f.tmpl;
     return true;
 }
 
@@ -681,12 +704,21 @@ static bool compile_statement(struct compiler *c, const struct moat_value *v,
         if (!count)
             return fail(c, "Policy statement must contain actions.");
         struct iam_action_pattern *acts = moat_arena_alloc(c->a, count * sizeof(*acts));
-        for (uint32_t i = 0; i < count; i++)
+        st->service_bloom = 0;
+        for (uint32_t i = 0; i < count; i++) {
             if (!compile_action(c, items[i]->u.s, &acts[i]))
                 return false;
+            if (acts[i].any || acts[i].service.kind != IAM_GLOB_LITERAL)
+                st->service_bloom = ~(uint64_t)0;
+            else
+                st->service_bloom |= iam_service_bit(iam_key_hash(
+                    moat_slice(acts[i].service.ptr, acts[i].service.len), MOAT_NULL_SLICE));
+        }
         st->actions = acts;
         st->action_count = count;
         st->not_action = not_action != NULL;
+        if (st->not_action)
+            st->service_bloom = ~(uint64_t)0;
     }
 
     /* Resource / NotResource */

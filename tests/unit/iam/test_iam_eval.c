@@ -352,6 +352,13 @@ MOAT_TEST(date_operators)
     CHECK_EQ_INT(with_condition(a, "{\"DateLessThanEquals\":{\"aws:CurrentTime\":\"2024-01-01T00:00:00Z\"}}", "aws:CurrentTime", "2024-01-01T00:00:00Z", NULL), ALLOW);
     CHECK_EQ_INT(with_condition(a, "{\"DateGreaterThanEquals\":{\"aws:CurrentTime\":\"2024-01-01T00:00:00Z\"}}", "aws:CurrentTime", "2023-12-31T23:59:59Z", NULL), IMPLICIT);
     CHECK_EQ_INT(with_condition(a, "{\"DateLessThan\":{\"aws:CurrentTime\":\"2024-01-01T00:00:00Z\"}}", "aws:CurrentTime", "yesterday", NULL), IMPLICIT);
+    /* leap days and impossible dates */
+    CHECK_EQ_INT(with_condition(a, "{\"DateEquals\":{\"aws:CurrentTime\":\"1709164800\"}}", "aws:CurrentTime", "2024-02-29T00:00:00Z", NULL), ALLOW);
+    CHECK_EQ_INT(with_condition(a, "{\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01\"}}", "aws:CurrentTime", "2023-02-29T00:00:00Z", NULL), IMPLICIT);
+    CHECK_EQ_INT(with_condition(a, "{\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01\"}}", "aws:CurrentTime", "2024-13-01T00:00:00Z", NULL), IMPLICIT);
+    CHECK_EQ_INT(with_condition(a, "{\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01\"}}", "aws:CurrentTime", "2024-04-31T00:00:00Z", NULL), IMPLICIT);
+    CHECK_EQ_INT(with_condition(a, "{\"DateLessThan\":{\"aws:CurrentTime\":\"2030-01-01\"}}", "aws:CurrentTime", "2024-04-30T23:59:59Z", NULL), ALLOW);
+    CHECK_EQ_INT(with_condition(a, "{\"DateGreaterThan\":{\"aws:CurrentTime\":\"1999-12-31T23:59:59Z\"}}", "aws:CurrentTime", "2000-01-01T00:00:00Z", NULL), ALLOW);
 }
 
 MOAT_TEST(bool_binary_null)
@@ -495,6 +502,26 @@ MOAT_TEST(variables)
     CHECK_EQ_INT(with_condition(a, "{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:sns:*:${aws:PrincipalAccount}:*\"}}", "aws:PrincipalAccount", "111122223333", "aws:SourceArn", "arn:aws:sns:r:111122223333:t", NULL), ALLOW);
     CHECK_EQ_INT(with_condition(a, "{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:sns:*:${aws:PrincipalAccount}:*\"}}", "aws:PrincipalAccount", "111122223333", "aws:SourceArn", "arn:aws:sns:r:444455556666:t", NULL), IMPLICIT);
     CHECK_EQ_INT(with_condition(a, "{\"Bool\":{\"x:flag\":\"${x:want}\"}}", "x:want", "true", "x:flag", "true", NULL), ALLOW);
+
+    /* variables in the resource part, after wildcard parts, or in the account */
+    static const char *const patterns[] = {
+        "arn:aws:s3:::bkt/home/${aws:username}", "arn:aws:s3:*:*:bkt/home/${aws:username}",
+        "arn:aws:s3:::bkt/h?me/${aws:username}${*}", "arn:aws:iam::${aws:PrincipalAccount}:user/${aws:username}"};
+    static const char *const subjects[] = {"arn:aws:s3:::bkt/home/alice", "arn:aws:s3:::bkt/home/alice",
+                                           "arn:aws:s3:::bkt/home/alice*", "arn:aws:iam::111122223333:user/alice"};
+    for (size_t i = 0; i < MOAT_COUNT(patterns); i++) {
+        const char *doc = moat_arena_printf(a, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"%s\"}}", patterns[i]);
+        r = req_new(a, ALICE, "s3:GetObject", subjects[i]);
+        add(r, IAM_PTYPE_IDENTITY, doc);
+        CHECK(iam_context_add_principal(&r->ctx, &r->p, 0));
+        CHECK_EQ_INT(run(r), ALLOW);
+        r->in.resource = moat_slice_cstr(moat_arena_printf(a, "%sx", subjects[i]));
+        CHECK_EQ_INT(run(r), IMPLICIT);
+        r->in.resource = MOAT_LIT("arn:aws:s3:::bkt");
+        CHECK_EQ_INT(run(r), IMPLICIT);
+        r->in.resource = MOAT_LIT("*");
+        CHECK_EQ_INT(run(r), IMPLICIT);
+    }
 
     /* Version 2008-10-17: the text is literal */
     r = req_new(a, ALICE, "s3:GetObject", "arn:aws:s3:::bkt/${aws:username}");
@@ -948,6 +975,25 @@ MOAT_TEST(context_keys)
     CHECK(iam_context_get_one(ctx, MOAT_LIT("x:k3"), &v));
     CHECK_SLICE(v, "x:k3");
     CHECK(iam_context_get_one(ctx, moat_slice_cstr(keys[IAM_CONTEXT_INLINE]), &v));
+    /* past the hash index's capacity lookups still work, and removal keeps the rest */
+    iam_context_init(ctx, a);
+    for (size_t i = 0; i < 300; i++)
+        CHECK(iam_context_set(ctx, moat_slice_cstr(moat_arena_printf(a, "x:K%zu", i)),
+                              moat_slice_cstr(moat_arena_printf(a, "%zu", i))));
+    CHECK(!ctx->indexed);
+    CHECK(iam_context_get_one(ctx, MOAT_LIT("X:k299"), &v));
+    CHECK_SLICE(v, "299");
+    CHECK(iam_context_remove(ctx, MOAT_LIT("x:k0")));
+    CHECK(iam_context_get_one(ctx, MOAT_LIT("x:k150"), &v));
+    CHECK_SLICE(v, "150");
+    CHECK(!iam_context_get(ctx, MOAT_LIT("x:k0")));
+    iam_context_init(ctx, a);
+    for (size_t i = 0; i < 100; i++)
+        CHECK(iam_context_set(ctx, moat_slice_cstr(moat_arena_printf(a, "y:k%zu", i)), MOAT_LIT("v")));
+    CHECK(ctx->indexed);
+    CHECK(iam_context_remove(ctx, MOAT_LIT("y:k10")));
+    for (size_t i = 0; i < 100; i++)
+        CHECK((iam_context_get(ctx, moat_slice_cstr(moat_arena_printf(a, "Y:K%zu", i))) != NULL) == (i != 10));
 }
 
 MOAT_TEST(context_global_keys)
