@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +245,13 @@ bool moat_server_open(struct moat_server *srv, bool announce)
     return bootstrap(srv, announce);
 }
 
+static _Atomic uint64_t state_generation = 1;
+
+uint64_t moat_state_generation(void)
+{
+    return atomic_load(&state_generation);
+}
+
 bool moat_server_reset(struct moat_server *srv)
 {
     struct store_conn *db = store_connect(srv->store, true);
@@ -252,6 +260,7 @@ bool moat_server_reset(struct moat_server *srv)
     bool ok = store_wipe(db) == STORE_OK;
     store_disconnect(db);
     auth_invalidate();
+    atomic_fetch_add(&state_generation, 1);
     if (ok)
         ok = bootstrap(srv, false);
     moat_log_info("state reset %s", ok ? "done" : "failed");

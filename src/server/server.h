@@ -68,4 +68,8 @@ int moat_server_run(struct moat_server *srv);
 /* Wipes all state and bootstraps again (POST /_moat/reset). */
 bool moat_server_reset(struct moat_server *srv);
 
+/* Bumped by every reset: in-memory caches of stored state compare it and
+ * drop their entries when it changed. */
+uint64_t moat_state_generation(void);
+
 #endif
