@@ -76,6 +76,7 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
         if (jobs[i]->exec) {
             struct store_conn *saved = call->db;
             call->db = db;
+            call->writable = true;
             if (store_savepoint(db) != STORE_OK) {
                 ok = false;
                 break;
@@ -88,6 +89,7 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
             if (st != STORE_OK)
                 ok = false;
             call->db = saved;
+            call->writable = false;
         }
         size_t need = records_of(call);
         if (used + need > cap) {

@@ -426,6 +426,7 @@ struct moat_call *moat_call_internal(struct moat_call *parent, const char *servi
     call->secure_transport = parent->secure_transport;
     call->access_key_id = parent->access_key_id;
     call->db = parent->db;
+    call->writable = parent->writable;
     call->parent = parent;
     call->via_service = parent->service->name;
     uuid4(call->request_id);

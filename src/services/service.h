@@ -101,6 +101,7 @@ struct moat_call {
 
     /* state */
     struct store_conn *db;              /* loop's read connection, or the writer's inside its txn */
+    bool writable;                      /* db is the writer's, inside its transaction */
 
     /* request / response */
     struct moat_value *input;
