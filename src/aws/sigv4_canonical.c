@@ -103,6 +103,12 @@ static size_t uri_encode(uint8_t *out, struct moat_slice in, bool keep_slash, bo
  * with '/' and ends with '/' when the input did and something remains. */
 static struct moat_slice normalize_path(struct moat_arena *a, struct moat_slice path)
 {
+    /* Most paths ("/", "/2015-03-31/functions") are already normal. */
+    bool normal = path.ptr[0] == '/';
+    for (size_t i = 1; normal && i < path.len; i++)
+        normal = !(path.ptr[i - 1] == '/' && (path.ptr[i] == '/' || path.ptr[i] == '.'));
+    if (normal)
+        return path;
     size_t max_segments = 1;
     for (size_t i = 0; i < path.len; i++)
         max_segments += path.ptr[i] == '/';

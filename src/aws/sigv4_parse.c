@@ -57,6 +57,50 @@ bool sigv4_find_header(const struct sigv4_request *req, const char *lower_name,
     return false;
 }
 
+/* The headers SigV4 reads, found in one pass (first occurrence of each). */
+struct auth_headers {
+    struct moat_slice authorization, x_amz_date, date, security_token, content_sha256;
+    bool has_authorization, has_x_amz_date, has_date, has_security_token, has_content_sha256;
+};
+
+static void take(struct moat_slice value, struct moat_slice *slot, bool *has)
+{
+    if (!*has) {
+        *slot = value;
+        *has = true;
+    }
+}
+
+static void collect_headers(const struct sigv4_request *req, struct auth_headers *h)
+{
+    memset(h, 0, sizeof(*h));
+    for (size_t i = 0; i < req->header_count; i++) {
+        struct moat_slice n = req->headers[i].name, v = req->headers[i].value;
+        switch (n.len) {
+        case 4:
+            if (moat_slice_eq_nocase(n, MOAT_LIT("date")))
+                take(v, &h->date, &h->has_date);
+            break;
+        case 10:
+            if (moat_slice_eq_nocase(n, MOAT_LIT("x-amz-date")))
+                take(v, &h->x_amz_date, &h->has_x_amz_date);
+            break;
+        case 13:
+            if (moat_slice_eq_nocase(n, MOAT_LIT("authorization")))
+                take(v, &h->authorization, &h->has_authorization);
+            break;
+        case 20:
+            if (moat_slice_eq_nocase(n, MOAT_LIT("x-amz-security-token")))
+                take(v, &h->security_token, &h->has_security_token);
+            else if (moat_slice_eq_nocase(n, MOAT_LIT("x-amz-content-sha256")))
+                take(v, &h->content_sha256, &h->has_content_sha256);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
 /* Client text echoed in a message: bounded, so a huge header cannot make a huge error. */
 static struct moat_slice clip(struct moat_slice s)
 {
@@ -127,11 +171,12 @@ static const char *bad_credential(struct moat_arena *a, bool s3, struct moat_sli
 /* The request time from X-Amz-Date, or from Date (RFC 1123) when there is no
  * X-Amz-Date; auth->amz_date is always the basic format that gets signed. */
 static enum sigv4_status header_date(struct moat_arena *a, const struct sigv4_request *req,
-                                     struct sigv4_auth *auth, const char **detail)
+                                     const struct auth_headers *h, struct sigv4_auth *auth,
+                                     const char **detail)
 {
     struct moat_slice v;
-    if (sigv4_find_header(req, "x-amz-date", &v)) {
-        v = moat_slice_trim(v);
+    if (h->has_x_amz_date) {
+        v = moat_slice_trim(h->x_amz_date);
         if (!moat_time_parse_basic(v, &auth->request_time)) {
             *detail = req->s3
                           ? "AWS authentication requires a valid Date or x-amz-date header"
@@ -144,8 +189,8 @@ static enum sigv4_status header_date(struct moat_arena *a, const struct sigv4_re
         auth->amz_date = v;
         return SIGV4_OK;
     }
-    if (sigv4_find_header(req, "date", &v)) {
-        v = moat_slice_trim(v);
+    if (h->has_date) {
+        v = moat_slice_trim(h->date);
         if (!moat_time_parse_http(v, &auth->request_time)) {
             *detail = req->s3 ? "AWS authentication requires a valid Date or x-amz-date header"
                               : moat_arena_printf(a, "Unable to parse the 'Date' header: '%.*s'.",
@@ -161,9 +206,10 @@ static enum sigv4_status header_date(struct moat_arena *a, const struct sigv4_re
 }
 
 static enum sigv4_status parse_header_form(struct moat_arena *a, const struct sigv4_request *req,
-                                           struct moat_slice authz, struct sigv4_auth *auth,
+                                           const struct auth_headers *h, struct sigv4_auth *auth,
                                            const char **detail)
 {
+    struct moat_slice authz = h->authorization;
     struct moat_slice v = moat_slice_trim(authz), algorithm = v, rest = MOAT_NULL_SLICE;
     for (size_t i = 0; i < v.len; i++) {
         if (v.ptr[i] == ' ' || v.ptr[i] == '\t') {
@@ -213,7 +259,7 @@ static enum sigv4_status parse_header_form(struct moat_arena *a, const struct si
     have_sig = have_sig && signature.len;
 
     bool parts = have_cred && have_signed && have_sig;
-    enum sigv4_status date_st = header_date(a, req, auth, detail);
+    enum sigv4_status date_st = header_date(a, req, h, auth, detail);
     if (parts && date_st == SIGV4_BAD_DATE)
         return SIGV4_BAD_DATE;
     if (!parts || date_st == SIGV4_MISSING) {
@@ -246,8 +292,7 @@ static enum sigv4_status parse_header_form(struct moat_arena *a, const struct si
     }
     auth->signed_headers = signed_headers;
     auth->signature = signature;
-    sigv4_find_header(req, "x-amz-security-token", &auth->security_token);
-    auth->security_token = moat_slice_trim(auth->security_token);
+    auth->security_token = moat_slice_trim(h->security_token);
     return SIGV4_OK;
 }
 
@@ -560,8 +605,9 @@ enum sigv4_status sigv4_parse(struct moat_arena *a, const struct sigv4_request *
 {
     memset(auth, 0, sizeof(*auth));
     *detail = NULL;
-    struct moat_slice authz;
-    bool header = sigv4_find_header(req, "authorization", &authz);
+    struct auth_headers h;
+    collect_headers(req, &h);
+    bool header = h.has_authorization;
     bool query = query_has(req->query, "X-Amz-Algorithm");
     enum sigv4_status st;
     if (header && query) {
@@ -571,7 +617,7 @@ enum sigv4_status sigv4_parse(struct moat_arena *a, const struct sigv4_request *
         return SIGV4_MALFORMED;
     }
     if (header) {
-        st = parse_header_form(a, req, authz, auth, detail);
+        st = parse_header_form(a, req, &h, auth, detail);
         auth->form = SIGV4_FORM_HEADER;
     } else if (query) {
         st = parse_query_form(a, req, auth, detail);
@@ -590,8 +636,7 @@ enum sigv4_status sigv4_parse(struct moat_arena *a, const struct sigv4_request *
         memset(auth, 0, sizeof(*auth));
         return st;
     }
-    sigv4_find_header(req, "x-amz-content-sha256", &auth->content_sha256);
-    auth->content_sha256 = moat_slice_trim(auth->content_sha256);
+    auth->content_sha256 = moat_slice_trim(h.content_sha256);
 
     st = check_scope(a, req, auth, expected_region, expected_service, detail);
     if (st == SIGV4_OK)
