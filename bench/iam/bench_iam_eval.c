@@ -20,12 +20,15 @@ static const char identity_policy[] =
     "{\"Sid\":\"ListOwnPrefix\",\"Effect\":\"Allow\",\"Action\":\"s3:ListBucket\","
     " \"Resource\":\"arn:aws:s3:::corp-data\","
     " \"Condition\":{\"StringLike\":{\"s3:prefix\":[\"home/${aws:username}/*\",\"shared/*\"]}}},"
-    "{\"Sid\":\"OwnObjects\",\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject*\",\"s3:PutObject*\",\"s3:DeleteObject\"],"
+    "{\"Sid\":\"OwnObjects\",\"Effect\":\"Allow\",\"Action\":[\"s3:GetObject*\",\"s3:PutObject*\","
+    "\"s3:DeleteObject\"],"
     " \"Resource\":\"arn:aws:s3:::corp-data/home/${aws:username}/*\"},"
     "{\"Sid\":\"TeamObjects\",\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\","
     " \"Resource\":\"arn:aws:s3:::corp-data/teams/*\","
-    " \"Condition\":{\"StringEquals\":{\"s3:ExistingObjectTag/team\":\"${aws:PrincipalTag/team}\"}}},"
-    "{\"Sid\":\"KmsUse\",\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey*\"],"
+    " \"Condition\":{\"StringEquals\":{\"s3:ExistingObjectTag/team\":\"${aws:PrincipalTag/"
+    "team}\"}}},"
+    "{\"Sid\":\"KmsUse\",\"Effect\":\"Allow\",\"Action\":[\"kms:Decrypt\",\"kms:GenerateDataKey*\"]"
+    ","
     " \"Resource\":\"arn:aws:kms:*:111122223333:key/*\","
     " \"Condition\":{\"StringLike\":{\"kms:ViaService\":\"s3.*.amazonaws.com\"}}},"
     "{\"Sid\":\"Secrets\",\"Effect\":\"Allow\",\"Action\":\"secretsmanager:GetSecretValue\","
@@ -35,12 +38,14 @@ static const char identity_policy[] =
     " \"Resource\":\"arn:aws:ssm:*:111122223333:parameter/app/*\"},"
     "{\"Sid\":\"Ec2Describe\",\"Effect\":\"Allow\",\"Action\":\"ec2:Describe*\",\"Resource\":\"*\","
     " \"Condition\":{\"StringEquals\":{\"aws:RequestedRegion\":[\"us-east-1\",\"eu-west-1\"]}}},"
-    "{\"Sid\":\"Logs\",\"Effect\":\"Allow\",\"Action\":[\"logs:CreateLogStream\",\"logs:PutLogEvents\"],"
+    "{\"Sid\":\"Logs\",\"Effect\":\"Allow\",\"Action\":[\"logs:CreateLogStream\",\"logs:"
+    "PutLogEvents\"],"
     " \"Resource\":\"arn:aws:logs:*:111122223333:log-group:/app/*:*\"},"
     "{\"Sid\":\"TagOnCreate\",\"Effect\":\"Allow\",\"Action\":\"sqs:TagQueue\",\"Resource\":\"*\","
     " \"Condition\":{\"ForAllValues:StringEquals\":{\"aws:TagKeys\":[\"env\",\"team\"]}}},"
     "{\"Sid\":\"DenyOutsideNetwork\",\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\","
-    " \"Condition\":{\"NotIpAddress\":{\"aws:SourceIp\":[\"10.0.0.0/8\",\"192.0.2.0/24\",\"2001:db8::/32\"]},"
+    " \"Condition\":{\"NotIpAddress\":{\"aws:SourceIp\":[\"10.0.0.0/8\",\"192.0.2.0/"
+    "24\",\"2001:db8::/32\"]},"
     "               \"Bool\":{\"aws:ViaAWSService\":\"false\"}}},"
     "{\"Sid\":\"DenyIam\",\"Effect\":\"Deny\",\"NotAction\":[\"iam:Get*\",\"iam:List*\"],"
     " \"Resource\":\"arn:aws:iam::*:*\"},"
@@ -53,7 +58,8 @@ static const char boundary_policy[] =
     "{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",\"kms:*\",\"secretsmanager:Get*\",\"ssm:Get*\","
     " \"ec2:Describe*\",\"logs:*\",\"sqs:*\",\"iam:Get*\",\"iam:List*\"],\"Resource\":\"*\"},"
     "{\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::audit-*\"},"
-    "{\"Effect\":\"Deny\",\"Action\":[\"kms:ScheduleKeyDeletion\",\"kms:DisableKey\"],\"Resource\":\"*\"},"
+    "{\"Effect\":\"Deny\",\"Action\":[\"kms:ScheduleKeyDeletion\",\"kms:DisableKey\"],\"Resource\":"
+    "\"*\"},"
     "{\"Effect\":\"Deny\",\"Action\":\"*\",\"Resource\":\"*\","
     " \"Condition\":{\"StringNotEquals\":{\"aws:RequestedRegion\":[\"us-east-1\",\"eu-west-1\"]}}}"
     "]}";
@@ -73,7 +79,8 @@ static const char bucket_policy[] =
     " [\"arn:aws:iam::111122223333:role/pipeline\",\"arn:aws:iam::444455556666:root\"]},"
     " \"Action\":\"s3:PutObject\",\"Resource\":\"arn:aws:s3:::corp-data/builds/*\","
     " \"Condition\":{\"StringEquals\":{\"s3:x-amz-server-side-encryption\":\"aws:kms\"},"
-    "               \"ArnLike\":{\"aws:SourceArn\":\"arn:aws:codebuild:*:111122223333:project/*\"}}}"
+    "               "
+    "\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:codebuild:*:111122223333:project/*\"}}}"
     "]}";
 
 static struct iam_policy *compile(enum iam_policy_kind kind, const char *text)
@@ -129,7 +136,8 @@ int main(int argc, char **argv)
     p.tag_count = 2;
     p.org_id = MOAT_LIT("o-abc123");
     p.has_permissions_boundary = true;
-    struct iam_request_facts facts = {.now_ms = 1767225600000, .source_ip = MOAT_LIT("10.1.2.3"),
+    struct iam_request_facts facts = {.now_ms = 1767225600000,
+                                      .source_ip = MOAT_LIT("10.1.2.3"),
                                       .secure_transport = true,
                                       .requested_region = MOAT_LIT("us-east-1")};
 
@@ -146,7 +154,10 @@ int main(int argc, char **argv)
         return 1;
 
     struct iam_eval_input in = {
-        .principal = &p, .context = ctx, .identity = {ident, 1}, .boundary = &bset,
+        .principal = &p,
+        .context = ctx,
+        .identity = {ident, 1},
+        .boundary = &bset,
         .resource_policies = {res, 1},
     };
     struct iam_eval_result out;

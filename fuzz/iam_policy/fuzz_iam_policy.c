@@ -42,15 +42,18 @@ static void evaluate(struct moat_arena *a, const struct iam_policy *pol, enum ia
         p.role_id = MOAT_LIT("AROAEXAMPLEID12345678");
         struct iam_context *ctx = moat_arena_alloc(a, sizeof(*ctx));
         iam_context_init(ctx, a);
-        struct iam_request_facts f = {.now_ms = 1704067200000, .source_ip = MOAT_LIT("2001:db8::7"),
-                                      .secure_transport = true, .requested_region = MOAT_LIT("us-east-1")};
+        struct iam_request_facts f = {.now_ms = 1704067200000,
+                                      .source_ip = MOAT_LIT("2001:db8::7"),
+                                      .secure_transport = true,
+                                      .requested_region = MOAT_LIT("us-east-1")};
         if (!iam_context_fill_global(ctx, &p, &f) ||
             !iam_context_set_multi(ctx, MOAT_LIT("aws:TagKeys"), tag_keys, 2) ||
             !iam_context_set(ctx, MOAT_LIT("s3:prefix"), MOAT_LIT("home/alice/")) ||
             !iam_context_set(ctx, MOAT_LIT("s3:max-keys"), MOAT_LIT("10")))
             abort();
         for (size_t r = 0; r < MOAT_COUNT(requests); r++) {
-            struct iam_eval_input in = {.principal = &p, .context = ctx,
+            struct iam_eval_input in = {.principal = &p,
+                                        .context = ctx,
                                         .action = moat_slice_cstr(requests[r].action),
                                         .resource = moat_slice_cstr(requests[r].resource)};
             switch (kind) {

@@ -42,13 +42,13 @@ struct iam_arn_pattern {
 };
 
 struct iam_action_pattern {
-    bool any;                 /* "*" */
-    struct iam_glob service;  /* lowercase */
-    struct iam_glob name;     /* lowercase */
+    bool any;                /* "*" */
+    struct iam_glob service; /* lowercase */
+    struct iam_glob name;    /* lowercase */
 };
 
 struct iam_resource_pattern {
-    bool any;                 /* "*" */
+    bool any; /* "*" */
     /* Variables only after the fifth colon: arn holds the first five parts, compiled,
      * and tmpl the resource part alone. */
     bool split;

@@ -148,10 +148,10 @@ static bool parse_canonical_time(struct moat_slice s, int64_t *ms)
 {
     const uint8_t *p = s.ptr;
     unsigned c, y, mo, d, h, mi, sec;
-    if (s.len != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
-        p[16] != ':' || p[19] != 'Z' || !two_digits(p, &c) || !two_digits(p + 2, &y) ||
-        !two_digits(p + 5, &mo) || !two_digits(p + 8, &d) || !two_digits(p + 11, &h) ||
-        !two_digits(p + 14, &mi) || !two_digits(p + 17, &sec))
+    if (s.len != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' || p[16] != ':' ||
+        p[19] != 'Z' || !two_digits(p, &c) || !two_digits(p + 2, &y) || !two_digits(p + 5, &mo) ||
+        !two_digits(p + 8, &d) || !two_digits(p + 11, &h) || !two_digits(p + 14, &mi) ||
+        !two_digits(p + 17, &sec))
         return false;
     static const uint8_t mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
@@ -170,7 +170,8 @@ bool iam_parse_date(struct moat_slice s, int64_t *ms)
         return true;
     bool numeric = true;
     for (size_t i = 0; i < s.len; i++)
-        if (!((s.ptr[i] >= '0' && s.ptr[i] <= '9') || s.ptr[i] == '.' || (i == 0 && s.ptr[i] == '-')))
+        if (!((s.ptr[i] >= '0' && s.ptr[i] <= '9') || s.ptr[i] == '.' ||
+              (i == 0 && s.ptr[i] == '-')))
             numeric = false;
     if (numeric) {
         struct iam_number n;

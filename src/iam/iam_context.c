@@ -74,8 +74,8 @@ static bool key_equals_split(const struct iam_context_entry *e, struct moat_slic
     /* Compare position by position across both split points. */
     size_t n = prefix.len + suffix.len;
     for (size_t i = 0; i < n; i++) {
-        uint8_t a = i < e->key_prefix.len ? e->key_prefix.ptr[i]
-                                          : e->key_suffix.ptr[i - e->key_prefix.len];
+        uint8_t a =
+            i < e->key_prefix.len ? e->key_prefix.ptr[i] : e->key_suffix.ptr[i - e->key_prefix.len];
         uint8_t b = i < prefix.len ? prefix.ptr[i] : suffix.ptr[i - prefix.len];
         if (lower(a) != lower(b))
             return false;
@@ -272,9 +272,8 @@ bool iam_context_add_principal(struct iam_context *ctx, const struct iam_princip
             return false;
     if (p->org_id.len)
         SET("aws:PrincipalOrgID", p->org_id);
-    if (p->org_path_count &&
-        !iam_context_set_multi(ctx, MOAT_LIT("aws:PrincipalOrgPaths"), p->org_paths,
-                               p->org_path_count))
+    if (p->org_path_count && !iam_context_set_multi(ctx, MOAT_LIT("aws:PrincipalOrgPaths"),
+                                                    p->org_paths, p->org_path_count))
         return false;
     /* MFA keys: present (true or false) with temporary credentials, absent with
      * long-term access keys; the age only when MFA was used. */
@@ -304,8 +303,8 @@ bool iam_context_add_request(struct iam_context *ctx, const struct iam_request_f
 {
     moat_time_format_iso8601(f->now_ms / 1000, ctx->current_time);
     SET("aws:CurrentTime", moat_slice_cstr(ctx->current_time));
-    int n = snprintf(ctx->epoch_time, sizeof(ctx->epoch_time), "%lld",
-                     (long long)(f->now_ms / 1000));
+    int n =
+        snprintf(ctx->epoch_time, sizeof(ctx->epoch_time), "%lld", (long long)(f->now_ms / 1000));
     SET("aws:EpochTime", moat_slice(ctx->epoch_time, (size_t)n));
     SET("aws:SecureTransport", f->secure_transport ? MOAT_LIT("true") : MOAT_LIT("false"));
     if (f->source_ip.len)

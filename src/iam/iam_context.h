@@ -35,8 +35,8 @@ struct iam_context {
     struct moat_arena *arena; /* may be NULL */
     struct iam_context_entry *entries;
     size_t count, cap;
-    bool indexed;                              /* slots is usable */
-    uint16_t slots[IAM_CONTEXT_SLOTS];         /* entry index + 1 by hash, 0 = empty */
+    bool indexed;                      /* slots is usable */
+    uint16_t slots[IAM_CONTEXT_SLOTS]; /* entry index + 1 by hash, 0 = empty */
     struct iam_context_entry inline_entries[IAM_CONTEXT_INLINE];
     /* Storage for values formatted by iam_context_add_principal/_add_request. */
     char current_time[32];
@@ -47,15 +47,15 @@ struct iam_context {
 
 /* Facts about the request itself (as opposed to who makes it). */
 struct iam_request_facts {
-    int64_t now_ms;                 /* service time (moat_clock_now_ms) */
-    struct moat_slice source_ip;    /* textual IPv4 or IPv6; empty: absent */
-    bool secure_transport;          /* TLS */
-    struct moat_slice requested_region; /* empty: absent */
-    bool via_aws_service;           /* a service made the call on the principal's behalf */
+    int64_t now_ms;                      /* service time (moat_clock_now_ms) */
+    struct moat_slice source_ip;         /* textual IPv4 or IPv6; empty: absent */
+    bool secure_transport;               /* TLS */
+    struct moat_slice requested_region;  /* empty: absent */
+    bool via_aws_service;                /* a service made the call on the principal's behalf */
     const struct moat_slice *called_via; /* service principals, first to last */
     size_t called_via_count;
-    struct moat_slice user_agent;   /* empty: absent */
-    struct moat_slice referer;      /* empty: absent */
+    struct moat_slice user_agent; /* empty: absent */
+    struct moat_slice referer;    /* empty: absent */
 };
 
 void iam_context_init(struct iam_context *ctx, struct moat_arena *arena);
@@ -106,8 +106,7 @@ MOAT_MUST_CHECK bool iam_context_add_request(struct iam_context *ctx,
                                              const struct iam_request_facts *f);
 /* Both of the above. Services then add their own keys (aws:RequestTag/<key>, aws:TagKeys,
  * aws:ResourceTag/<key>, aws:ResourceAccount, kms:..., s3:...). */
-MOAT_MUST_CHECK bool iam_context_fill_global(struct iam_context *ctx,
-                                             const struct iam_principal *p,
+MOAT_MUST_CHECK bool iam_context_fill_global(struct iam_context *ctx, const struct iam_principal *p,
                                              const struct iam_request_facts *f);
 
 #endif

@@ -96,7 +96,8 @@ static bool expand(struct eval *e, const struct iam_template *t, bool glob, stru
         struct moat_slice v = pc->text;
         bool literal = pc->kind != IAM_PIECE_TEXT;
         if (pc->kind == IAM_PIECE_VAR) {
-            const struct iam_context_entry *ent = iam_context_get_hashed(e->ctx, pc->text, pc->hash);
+            const struct iam_context_entry *ent =
+                iam_context_get_hashed(e->ctx, pc->text, pc->hash);
             if (ent && ent->count == 1) {
                 v = iam_context_entry_values(ent)[0];
             } else if (pc->has_default) {
@@ -369,7 +370,8 @@ static bool listed(const struct moat_slice *list, uint32_t n, struct moat_slice 
     return false;
 }
 
-static enum pmatch principal_match(const struct iam_principal_set *set, const struct iam_principal *p)
+static enum pmatch principal_match(const struct iam_principal_set *set,
+                                   const struct iam_principal *p)
 {
     if (set->any)
         return PM_DIRECT;
@@ -475,8 +477,8 @@ static void trace_match(struct eval *e, const struct iam_policy *pol, enum iam_p
 {
     struct iam_eval_trace *t = e->trace;
     if (t->matched_count < t->matched_cap)
-        t->matched[t->matched_count] = (struct iam_matched_statement){pol, type, level, index,
-                                                                      st, allow};
+        t->matched[t->matched_count] =
+            (struct iam_matched_statement){pol, type, level, index, st, allow};
     t->matched_count++;
 }
 
@@ -589,8 +591,8 @@ enum iam_decision iam_evaluate(const struct iam_eval_input *in, struct iam_eval_
     const struct iam_principal *p = in->principal;
     bool is_service = p->type == IAM_PRINCIPAL_SERVICE;
     bool is_anonymous = p->type == IAM_PRINCIPAL_ANONYMOUS;
-    bool scp_applies = in->scp_level_count && !is_service && !is_anonymous &&
-                       !p->service_linked_role;
+    bool scp_applies =
+        in->scp_level_count && !is_service && !is_anonymous && !p->service_linked_role;
     bool rcp_applies = in->rcp_level_count && !p->service_linked_role;
 
     /* Step 1: explicit denies anywhere, in the order the message prefers. */
@@ -631,8 +633,8 @@ enum iam_decision iam_evaluate(const struct iam_eval_input *in, struct iam_eval_
     /* Anonymous callers and service principals have no identity policies: only the
      * resource-based policy can allow them. */
     if (is_anonymous || is_service)
-        return finish(out, res.strength == PM_DIRECT ? IAM_DECISION_ALLOW
-                                                     : IAM_DECISION_IMPLICIT_DENY,
+        return finish(out,
+                      res.strength == PM_DIRECT ? IAM_DECISION_ALLOW : IAM_DECISION_IMPLICIT_DENY,
                       resource_cause);
 
     bool identity_ok = p->type == IAM_PRINCIPAL_ROOT || ident.allow;
@@ -653,8 +655,7 @@ enum iam_decision iam_evaluate(const struct iam_eval_input *in, struct iam_eval_
     if (!same_account) {
         if (res.strength == PM_NONE)
             return finish(out, IAM_DECISION_IMPLICIT_DENY, resource_cause);
-        return finish(out, chain_ok ? IAM_DECISION_ALLOW : IAM_DECISION_IMPLICIT_DENY,
-                      chain_cause);
+        return finish(out, chain_ok ? IAM_DECISION_ALLOW : IAM_DECISION_IMPLICIT_DENY, chain_cause);
     }
 
     /* Same account. Key policies and trust policies must allow explicitly; a grant that
@@ -675,9 +676,12 @@ enum iam_decision iam_evaluate(const struct iam_eval_input *in, struct iam_eval_
 const char *iam_decision_name(enum iam_decision d)
 {
     switch (d) {
-    case IAM_DECISION_ALLOW: return "Allow";
-    case IAM_DECISION_EXPLICIT_DENY: return "ExplicitDeny";
-    case IAM_DECISION_IMPLICIT_DENY: return "ImplicitDeny";
+    case IAM_DECISION_ALLOW:
+        return "Allow";
+    case IAM_DECISION_EXPLICIT_DENY:
+        return "ExplicitDeny";
+    case IAM_DECISION_IMPLICIT_DENY:
+        return "ImplicitDeny";
     }
     return "ImplicitDeny";
 }
@@ -685,13 +689,20 @@ const char *iam_decision_name(enum iam_decision d)
 const char *iam_policy_type_name(enum iam_policy_type t)
 {
     switch (t) {
-    case IAM_PTYPE_IDENTITY: return "IAM Policy";
-    case IAM_PTYPE_RESOURCE: return "Resource Policy";
-    case IAM_PTYPE_BOUNDARY: return "Permissions Boundary Policy";
-    case IAM_PTYPE_SESSION: return "Session Policy";
-    case IAM_PTYPE_SCP: return "Service Control Policy";
-    case IAM_PTYPE_RCP: return "Resource Control Policy";
-    case IAM_PTYPE_NONE: break;
+    case IAM_PTYPE_IDENTITY:
+        return "IAM Policy";
+    case IAM_PTYPE_RESOURCE:
+        return "Resource Policy";
+    case IAM_PTYPE_BOUNDARY:
+        return "Permissions Boundary Policy";
+    case IAM_PTYPE_SESSION:
+        return "Session Policy";
+    case IAM_PTYPE_SCP:
+        return "Service Control Policy";
+    case IAM_PTYPE_RCP:
+        return "Resource Control Policy";
+    case IAM_PTYPE_NONE:
+        break;
     }
     return "";
 }

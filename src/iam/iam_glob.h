@@ -56,7 +56,7 @@ static inline bool iam_glob_eq(const uint8_t *pat, const uint8_t *s, size_t n, b
 /* Does subject match? With nocase the pattern must already be lowercase and the subject
  * is folded (ASCII) as it is read. Inline for the common shapes. */
 __attribute__((always_inline)) static inline bool iam_glob_match(const struct iam_glob *g,
-                                                                struct moat_slice s, bool nocase)
+                                                                 struct moat_slice s, bool nocase)
 {
     switch (g->kind) {
     case IAM_GLOB_ANY:

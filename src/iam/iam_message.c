@@ -5,13 +5,20 @@
 const char *iam_message_policy_type(enum iam_policy_type t)
 {
     switch (t) {
-    case IAM_PTYPE_IDENTITY: return "identity-based policy";
-    case IAM_PTYPE_RESOURCE: return "resource-based policy";
-    case IAM_PTYPE_BOUNDARY: return "permissions boundary";
-    case IAM_PTYPE_SESSION: return "session policy";
-    case IAM_PTYPE_SCP: return "service control policy";
-    case IAM_PTYPE_RCP: return "resource control policy";
-    case IAM_PTYPE_NONE: break;
+    case IAM_PTYPE_IDENTITY:
+        return "identity-based policy";
+    case IAM_PTYPE_RESOURCE:
+        return "resource-based policy";
+    case IAM_PTYPE_BOUNDARY:
+        return "permissions boundary";
+    case IAM_PTYPE_SESSION:
+        return "session policy";
+    case IAM_PTYPE_SCP:
+        return "service control policy";
+    case IAM_PTYPE_RCP:
+        return "resource control policy";
+    case IAM_PTYPE_NONE:
+        break;
     }
     return "";
 }

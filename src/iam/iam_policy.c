@@ -15,13 +15,19 @@
 size_t iam_policy_default_limit(enum iam_policy_kind kind)
 {
     switch (kind) {
-    case IAM_POLICY_IDENTITY: return 6144;
-    case IAM_POLICY_SESSION: return 2048;
-    case IAM_POLICY_TRUST: return 2048;
+    case IAM_POLICY_IDENTITY:
+        return 6144;
+    case IAM_POLICY_SESSION:
+        return 2048;
+    case IAM_POLICY_TRUST:
+        return 2048;
     case IAM_POLICY_SCP:
-    case IAM_POLICY_RCP: return 5120;
-    case IAM_POLICY_RESOURCE: return 20480;
-    case IAM_POLICY_KIND_COUNT: break;
+    case IAM_POLICY_RCP:
+        return 5120;
+    case IAM_POLICY_RESOURCE:
+        return 20480;
+    case IAM_POLICY_KIND_COUNT:
+        break;
     }
     return 6144;
 }
@@ -163,8 +169,8 @@ static bool parse_string_form(struct compiler *c, struct moat_slice s, bool allo
                 return fail(c, "Invalid policy variable in %.*s: empty variable.", SHOW(s));
             struct iam_piece *pc = &pieces[n++];
             memset(pc, 0, sizeof(*pc));
-            if (inner.len == 1 && (inner.ptr[0] == '*' || inner.ptr[0] == '?' ||
-                                   inner.ptr[0] == '$')) {
+            if (inner.len == 1 &&
+                (inner.ptr[0] == '*' || inner.ptr[0] == '?' || inner.ptr[0] == '$')) {
                 pc->kind = IAM_PIECE_CHAR;
                 pc->text = inner;
             } else {
@@ -239,7 +245,8 @@ static bool compile_action(struct compiler *c, struct moat_slice s, struct iam_a
     }
     long colon = moat_slice_index(s, ':');
     if (colon <= 0 || (size_t)colon + 1 >= s.len)
-        return fail(c, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
+        return fail(c,
+                    "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
     struct moat_slice low = lowercase(c, s);
     iam_glob_init(&out->service, moat_slice_sub(low, 0, (size_t)colon));
     /* Action text cannot hold escapes: a backslash is an ordinary byte, so escape it. */
@@ -255,7 +262,8 @@ static bool compile_action(struct compiler *c, struct moat_slice s, struct iam_a
         name = moat_slice(e, en);
         struct moat_slice svc = moat_slice_sub(low, 0, (size_t)colon);
         if (moat_slice_index(svc, '\\') >= 0)
-            return fail(c, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
+            return fail(
+                c, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
     }
     iam_glob_init(&out->name, name);
     return true;
@@ -353,8 +361,9 @@ static bool has_wildcard_char(struct moat_slice s)
 /* An IAM unique id as IAM stores it in place of a deleted-and-recreated principal. */
 static bool is_unique_id(struct moat_slice s)
 {
-    if (s.len < 16 || s.len > 128 || !(moat_slice_starts_with(s, MOAT_LIT("AIDA")) ||
-                                       moat_slice_starts_with(s, MOAT_LIT("AROA"))))
+    if (s.len < 16 || s.len > 128 ||
+        !(moat_slice_starts_with(s, MOAT_LIT("AIDA")) ||
+          moat_slice_starts_with(s, MOAT_LIT("AROA"))))
         return false;
     for (size_t i = 0; i < s.len; i++)
         if (!((s.ptr[i] >= 'A' && s.ptr[i] <= 'Z') || (s.ptr[i] >= '0' && s.ptr[i] <= '9')))
@@ -368,8 +377,8 @@ static bool compile_aws_principal(struct compiler *c, struct moat_slice s,
     if (is_digits(s, 12)) {
         out->kind = IAM_AWS_ACCOUNT;
         out->account = keep(c, s);
-        out->value = moat_slice_cstr(moat_arena_printf(c->a, "arn:aws:iam::%.*s:root",
-                                                       MOAT_FMT(s)));
+        out->value =
+            moat_slice_cstr(moat_arena_printf(c->a, "arn:aws:iam::%.*s:root", MOAT_FMT(s)));
         return true;
     }
     if (is_unique_id(s)) {
@@ -1021,8 +1030,8 @@ enum iam_policy_status iam_policy_compile(enum iam_policy_kind kind, struct moat
     pol->text = moat_arena_dup(a, text);
     struct compiler c = {a, kind, false, pol->text, diag};
     struct moat_arena *tmp = moat_arena_new(4096 + text.len * 4);
-    bool ok = (!is_iam_kind(kind) || chars_allowed(&c, pol->text)) &&
-              compile_document(&c, tmp, pol);
+    bool ok =
+        (!is_iam_kind(kind) || chars_allowed(&c, pol->text)) && compile_document(&c, tmp, pol);
     moat_arena_free(tmp);
     if (!ok) {
         moat_arena_free(a);

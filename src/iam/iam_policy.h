@@ -51,8 +51,7 @@ size_t iam_policy_counted_size(enum iam_policy_kind kind, struct moat_slice text
  * compiled policy keeps its own copy of the text. On failure *out is NULL and diag says
  * why. Never crashes on any input. */
 MOAT_MUST_CHECK enum iam_policy_status iam_policy_compile(enum iam_policy_kind kind,
-                                                          struct moat_slice text,
-                                                          size_t size_limit,
+                                                          struct moat_slice text, size_t size_limit,
                                                           struct iam_policy **out,
                                                           struct iam_policy_diag *diag);
 

@@ -7,12 +7,18 @@
 const char *iam_principal_type_name(enum iam_principal_type type)
 {
     switch (type) {
-    case IAM_PRINCIPAL_ANONYMOUS: return "Anonymous";
-    case IAM_PRINCIPAL_ROOT: return "Account";
-    case IAM_PRINCIPAL_USER: return "User";
-    case IAM_PRINCIPAL_ASSUMED_ROLE: return "AssumedRole";
-    case IAM_PRINCIPAL_FEDERATED_USER: return "FederatedUser";
-    case IAM_PRINCIPAL_SERVICE: return NULL;
+    case IAM_PRINCIPAL_ANONYMOUS:
+        return "Anonymous";
+    case IAM_PRINCIPAL_ROOT:
+        return "Account";
+    case IAM_PRINCIPAL_USER:
+        return "User";
+    case IAM_PRINCIPAL_ASSUMED_ROLE:
+        return "AssumedRole";
+    case IAM_PRINCIPAL_FEDERATED_USER:
+        return "FederatedUser";
+    case IAM_PRINCIPAL_SERVICE:
+        return NULL;
     }
     return NULL;
 }
@@ -20,12 +26,15 @@ const char *iam_principal_type_name(enum iam_principal_type type)
 struct moat_slice iam_principal_arn_for_policy(const struct iam_principal *p)
 {
     switch (p->type) {
-    case IAM_PRINCIPAL_ASSUMED_ROLE: return p->role_arn;
+    case IAM_PRINCIPAL_ASSUMED_ROLE:
+        return p->role_arn;
     case IAM_PRINCIPAL_ROOT:
     case IAM_PRINCIPAL_USER:
-    case IAM_PRINCIPAL_FEDERATED_USER: return p->arn;
+    case IAM_PRINCIPAL_FEDERATED_USER:
+        return p->arn;
     case IAM_PRINCIPAL_ANONYMOUS:
-    case IAM_PRINCIPAL_SERVICE: return MOAT_NULL_SLICE;
+    case IAM_PRINCIPAL_SERVICE:
+        return MOAT_NULL_SLICE;
     }
     return MOAT_NULL_SLICE;
 }
@@ -103,9 +112,9 @@ bool iam_principal_from_arn(struct moat_arena *a, struct moat_slice arn, struct 
         out->name = moat_slice_sub(rs, (size_t)slash + 1, rs.len);
         if (moat_slice_index(out->name, '/') >= 0)
             return false;
-        out->role_arn = moat_slice_cstr(moat_arena_printf(
-            a, "arn:%.*s:iam::%.*s:role/%.*s", MOAT_FMT(partition), MOAT_FMT(account),
-            MOAT_FMT(out->role_name)));
+        out->role_arn = moat_slice_cstr(moat_arena_printf(a, "arn:%.*s:iam::%.*s:role/%.*s",
+                                                          MOAT_FMT(partition), MOAT_FMT(account),
+                                                          MOAT_FMT(out->role_name)));
         return true;
     }
     if (moat_slice_starts_with(res, MOAT_LIT("federated-user/")) && res.len > 15) {

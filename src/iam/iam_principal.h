@@ -7,11 +7,12 @@
 
 enum iam_principal_type {
     IAM_PRINCIPAL_ANONYMOUS = 0,
-    IAM_PRINCIPAL_ROOT,          /* the account's root user */
-    IAM_PRINCIPAL_USER,          /* an IAM user (long-term keys or its own session token) */
-    IAM_PRINCIPAL_ASSUMED_ROLE,  /* a role session: arn:aws:sts::A:assumed-role/R/S */
-    IAM_PRINCIPAL_FEDERATED_USER, /* a GetFederationToken session: arn:aws:sts::A:federated-user/N */
-    IAM_PRINCIPAL_SERVICE,       /* an AWS service principal, e.g. cloudtrail.amazonaws.com */
+    IAM_PRINCIPAL_ROOT,           /* the account's root user */
+    IAM_PRINCIPAL_USER,           /* an IAM user (long-term keys or its own session token) */
+    IAM_PRINCIPAL_ASSUMED_ROLE,   /* a role session: arn:aws:sts::A:assumed-role/R/S */
+    IAM_PRINCIPAL_FEDERATED_USER, /* a GetFederationToken session: arn:aws:sts::A:federated-user/N
+                                   */
+    IAM_PRINCIPAL_SERVICE,        /* an AWS service principal, e.g. cloudtrail.amazonaws.com */
 };
 
 struct iam_tag {
@@ -49,7 +50,7 @@ struct iam_principal {
     size_t tag_count;
 
     /* Session facts (temporary credentials only). */
-    int64_t issued_at_ms;  /* aws:TokenIssueTime */
+    int64_t issued_at_ms; /* aws:TokenIssueTime */
     int64_t expires_at_ms;
     bool mfa_authenticated;
     int64_t mfa_auth_time_ms; /* when the MFA code was checked */

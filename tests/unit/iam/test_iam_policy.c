@@ -86,25 +86,28 @@ MOAT_TEST(vectors_invalid_policies)
         if (moat_slice_eq_cstr(name, "scp-oversize-by-whitespace"))
             CHECK_EQ_INT(try_compile(a, IAM_POLICY_IDENTITY, moat_map_str(e, "policy"), NULL), OK);
         if (moat_slice_eq_cstr(name, "sid-invalid-characters"))
-            CHECK_EQ_INT(try_compile(a, IAM_POLICY_RESOURCE,
-                                     moat_slice_cstr(moat_arena_printf(
-                                         a, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
-                                            "\"Allow S3-read\",\"Effect\":\"Allow\",\"Principal\":"
-                                            "\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}")),
-                                     NULL),
-                         OK);
+            CHECK_EQ_INT(
+                try_compile(a, IAM_POLICY_RESOURCE,
+                            moat_slice_cstr(moat_arena_printf(
+                                a, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":"
+                                   "\"Allow S3-read\",\"Effect\":\"Allow\",\"Principal\":"
+                                   "\"*\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]}")),
+                            NULL),
+                OK);
     }
     CHECK_EQ_INT(refused, 43);
 }
 
 MOAT_TEST(vectors_case_policies_accepted)
 {
-    struct moat_slice text = moat_test_read_file(a, moat_test_shared_path("vectors/iam-eval/cases.json"));
+    struct moat_slice text =
+        moat_test_read_file(a, moat_test_shared_path("vectors/iam-eval/cases.json"));
     struct moat_value *doc;
     CHECK(moat_json_parse(a, text, 0, &doc, NULL));
     const struct moat_value *cases = moat_map_get(doc, "cases");
     int compiled = 0;
-    static const char *const types[] = {"identity", "resource", "boundary", "scp", "session", "rcp"};
+    static const char *const types[] = {"identity", "resource", "boundary",
+                                        "scp",      "session",  "rcp"};
     for (uint32_t i = 0; cases && i < cases->count; i++) {
         const struct moat_value *pol = moat_map_get(cases->u.items[i], "policies");
         for (size_t t = 0; t < MOAT_COUNT(types); t++) {
@@ -133,76 +136,227 @@ MOAT_TEST(vectors_case_policies_accepted)
 MOAT_TEST(messages)
 {
     const char *m;
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\",}]}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:GetObject\",\"Resource\":\"*\",}]}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Syntax errors in policy.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Policy document should not specify a principal.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(
+        status_of(
+            a, IAM_POLICY_IDENTITY,
+            "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Resource\":\"*\"}}",
+            &m),
+        BAD);
     CHECK_EQ_STR(m, "Policy statement must contain actions.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":[],\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":[],\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Policy statement must contain actions.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":[]}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:*\",\"Resource\":[]}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Policy statement must contain resources.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"GetObject\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"GetObject\",\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"SourceIp\":\"x\"}}}}", &m), BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:"
+                  "*\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"SourceIp\":\"x\"}}}}",
+                  &m),
+        BAD);
     CHECK_EQ_STR(m, "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"A\",\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},{\"Sid\":\"A\",\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"A\",\"Effect\":"
+                           "\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},{\"Sid\":\"A\","
+                           "\"Effect\":\"Deny\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Statement IDs (SID) in a single policy must be unique.");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Resources\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:*\",\"Resource\":\"*\",\"Resources\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Unknown field Resources");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"bkt\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:*\",\"Resource\":\"bkt\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Resource bkt must be in ARN format or \"*\".");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"alice\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_RESOURCE,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":{"
+                  "\"AWS\":\"alice\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                  &m),
+        BAD);
     CHECK_EQ_STR(m, "Invalid principal in policy");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Missing required field Principal");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_TRUST, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_TRUST,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "Has prohibited field Resource");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":{\"StringEqualz\":{\"aws:x\":\"y\"}}}}", &m), BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:"
+                  "*\",\"Resource\":\"*\",\"Condition\":{\"StringEqualz\":{\"aws:x\":\"y\"}}}}",
+                  &m),
+        BAD);
     CHECK_EQ_STR(m, "Invalid Condition type : StringEqualz");
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-18\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}", &m), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-18\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                           &m),
+                 BAD);
     CHECK_EQ_STR(m, "The policy failed legacy parsing");
 }
 
 MOAT_TEST(grammar)
 {
     /* a single statement object and string-or-array values */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"NotAction\":[\"iam:*\"],\"NotResource\":\"arn:aws:s3:::x\"}}", NULL), OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
+                           "\"NotAction\":[\"iam:*\"],\"NotResource\":\"arn:aws:s3:::x\"}}",
+                           NULL),
+                 OK);
     /* no Version: 2008-10-17 is assumed */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), OK);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}",
+                  NULL),
+        OK);
     /* wrong types */
     CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "[]", NULL), BAD);
     CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Version\":2012,\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Version\":2012,\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\","
+                           "\"Resource\":\"*\"}}",
+                           NULL),
+                 BAD);
     CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":\"x\"}", NULL), BAD);
     CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":[1]}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":1,\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",null],\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":true,\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Sid\":1,\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:x\":null}}}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{\"aws:x\":{\"a\":1}}}}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":\"aws:x\"}}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"},\"Extra\":1}", NULL), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":1,\"Resource\":\"*\"}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(
+        status_of(
+            a, IAM_POLICY_IDENTITY,
+            "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":[\"s3:*\",null],\"Resource\":\"*\"}}",
+            NULL),
+        BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":true,\"Action\":\"*\",\"Resource\":\"*\"}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(
+        status_of(
+            a, IAM_POLICY_IDENTITY,
+            "{\"Statement\":{\"Sid\":1,\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}",
+            NULL),
+        BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\",\"Condition\":{\"StringEquals\":{\"aws:x\":null}}}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\",\"Condition\":{\"StringEquals\":{\"aws:x\":{\"a\":1}}}}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\",\"Condition\":{\"StringEquals\":\"aws:x\"}}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\"},\"Extra\":1}",
+                           NULL),
+                 BAD);
     /* Id: not in identity policies, fine in resource policies */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Id\":\"x\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE, "{\"Id\":\"key-default-1\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}}", NULL), OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Id\":\"x\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\","
+                           "\"Resource\":\"*\"}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE,
+                           "{\"Id\":\"key-default-1\",\"Statement\":{\"Effect\":\"Allow\","
+                           "\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"*\"}}",
+                           NULL),
+                 OK);
     /* operators: set prefixes, IfExists, case */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"ForAllValues:StringLikeIfExists\":{\"aws:TagKeys\":[\"a*\"]},\"forAnyValue:stringequals\":{\"aws:TagKeys\":\"b\"}}}}", NULL), OK);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"ForAnyValue:Null\":{\"aws:TagKeys\":\"true\"}}}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\",\"Condition\":{\"ForSomeValues:StringEquals\":{\"aws:TagKeys\":\"b\"}}}}", NULL), BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\",\"Condition\":{\"ForAllValues:StringLikeIfExists\":{\"aws:TagKeys\":"
+                           "[\"a*\"]},\"forAnyValue:stringequals\":{\"aws:TagKeys\":\"b\"}}}}",
+                           NULL),
+                 OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*"
+                           "\",\"Condition\":{\"ForAnyValue:Null\":{\"aws:TagKeys\":\"true\"}}}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\","
+                  "\"Condition\":{\"ForSomeValues:StringEquals\":{\"aws:TagKeys\":\"b\"}}}}",
+                  NULL),
+        BAD);
     /* resource ARNs */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":[\"arn:aws:iam::aws:policy/ReadOnlyAccess\",\"arn:aws:s3:::b\",\"arn:*:iam::*:role/*\",\"arn:aws:iam::${aws:PrincipalAccount}:user/x\",\"arn:aws:iam::11112222333?:root\"]}}", NULL), OK);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn::s3:::b\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn:aws:iam::abcdefabcdef:user/x\"}}", NULL), BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":[\"arn:aws:"
+                  "iam::aws:policy/ReadOnlyAccess\",\"arn:aws:s3:::b\",\"arn:*:iam::*:role/"
+                  "*\",\"arn:aws:iam::${aws:PrincipalAccount}:user/"
+                  "x\",\"arn:aws:iam::11112222333?:root\"]}}",
+                  NULL),
+        OK);
+    CHECK_EQ_INT(
+        status_of(
+            a, IAM_POLICY_IDENTITY,
+            "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn::s3:::b\"}}",
+            NULL),
+        BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                           "\"arn:aws:iam::abcdefabcdef:user/x\"}}",
+                           NULL),
+                 BAD);
 }
 
 MOAT_TEST(principals)
 {
-#define fmt "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":%s,\"Action\":\"s3:*\",\"Resource\":\"*\"}}"
+#define fmt                                                                                        \
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Principal\":%s,\"Action\":" \
+    "\"s3:*\",\"Resource\":\"*\"}}"
     static const char *const good[] = {
-        "\"*\"", "{\"AWS\":\"*\"}", "{\"AWS\":[\"111122223333\",\"arn:aws:iam::111122223333:root\"]}",
+        "\"*\"",
+        "{\"AWS\":\"*\"}",
+        "{\"AWS\":[\"111122223333\",\"arn:aws:iam::111122223333:root\"]}",
         "{\"AWS\":\"arn:aws:iam::111122223333:user/path/alice\"}",
         "{\"AWS\":\"arn:aws:iam::111122223333:role/r\"}",
         "{\"AWS\":\"arn:aws:sts::111122223333:assumed-role/r/s\"}",
@@ -215,12 +369,22 @@ MOAT_TEST(principals)
         "{\"AWS\":\"111122223333\",\"Service\":\"s3.amazonaws.com\"}",
     };
     static const char *const bad[] = {
-        "\"arn:aws:iam::111122223333:root\"", "[]", "{}", "{\"AWS\":[]}", "{\"AWS\":1}",
-        "{\"AWS\":\"arn:aws:iam::111122223333:user/*\"}", "{\"AWS\":\"arn:aws:iam::*:root\"}",
-        "{\"AWS\":\"1111\"}", "{\"AWS\":\"arn:aws:iam::111122223333:group/g\"}",
-        "{\"AWS\":\"arn:aws:s3:::bkt\"}", "{\"AWS\":\"arn:aws:sts::111122223333:assumed-role/r\"}",
-        "{\"AWS\":\"arn:aws:iam:us-east-1:111122223333:root\"}", "{\"Service\":\"*\"}",
-        "{\"Service\":\"\"}", "{\"IAM\":\"x\"}", "{\"aws\":\"*\"}",
+        "\"arn:aws:iam::111122223333:root\"",
+        "[]",
+        "{}",
+        "{\"AWS\":[]}",
+        "{\"AWS\":1}",
+        "{\"AWS\":\"arn:aws:iam::111122223333:user/*\"}",
+        "{\"AWS\":\"arn:aws:iam::*:root\"}",
+        "{\"AWS\":\"1111\"}",
+        "{\"AWS\":\"arn:aws:iam::111122223333:group/g\"}",
+        "{\"AWS\":\"arn:aws:s3:::bkt\"}",
+        "{\"AWS\":\"arn:aws:sts::111122223333:assumed-role/r\"}",
+        "{\"AWS\":\"arn:aws:iam:us-east-1:111122223333:root\"}",
+        "{\"Service\":\"*\"}",
+        "{\"Service\":\"\"}",
+        "{\"IAM\":\"x\"}",
+        "{\"aws\":\"*\"}",
     };
     for (size_t i = 0; i < MOAT_COUNT(good); i++) {
         const char *m;
@@ -238,40 +402,85 @@ MOAT_TEST(principals)
     /* accounts are normalised to the root ARN */
     struct iam_policy *p;
     struct iam_policy_diag d;
-    CHECK_EQ_INT(iam_policy_compile(IAM_POLICY_RESOURCE,
-                                    moat_slice_cstr(moat_arena_printf(a, fmt, "{\"AWS\":\"111122223333\"}")),
-                                    0, &p, &d),
-                 OK);
+    CHECK_EQ_INT(
+        iam_policy_compile(IAM_POLICY_RESOURCE,
+                           moat_slice_cstr(moat_arena_printf(a, fmt, "{\"AWS\":\"111122223333\"}")),
+                           0, &p, &d),
+        OK);
     CHECK_EQ_INT(p->statements[0].principals.aws_count, 1);
     CHECK_SLICE(p->statements[0].principals.aws[0].value, "arn:aws:iam::111122223333:root");
     CHECK_EQ_INT(p->statements[0].principals.aws[0].kind, IAM_AWS_ACCOUNT);
     iam_policy_unref(p);
 #undef fmt
     /* RCPs: only "*" */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RCP, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"Principal\":{\"AWS\":\"111122223333\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RCP, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}", NULL), OK);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RCP, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"NotPrincipal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}", NULL), BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_RCP,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"Principal\":{"
+                  "\"AWS\":\"111122223333\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                  NULL),
+        BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_RCP,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
+                           "\"Principal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                           NULL),
+                 OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_RCP,
+                           "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\","
+                           "\"NotPrincipal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                           NULL),
+                 BAD);
     /* NotPrincipal with Deny in resource policies */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"111122223333\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}", NULL), OK);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_RESOURCE,
+                  "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Deny\",\"NotPrincipal\":"
+                  "{\"AWS\":\"111122223333\"},\"Action\":\"s3:*\",\"Resource\":\"*\"}}",
+                  NULL),
+        OK);
 }
 
 MOAT_TEST(variables_grammar)
 {
-#define fmt "{\"Version\":\"%s\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"%s\"}}"
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${aws:username}/${*}${?}${$}/${aws:PrincipalTag/t, 'd'}"), NULL), OK);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${aws:username"), NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${ }"), NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${aws:username, guest}"), NULL), BAD);
+#define fmt                                                                                        \
+    "{\"Version\":\"%s\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"%" \
+    "s\"}}"
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  moat_arena_printf(
+                      a, fmt, "2012-10-17",
+                      "arn:aws:s3:::b/${aws:username}/${*}${?}${$}/${aws:PrincipalTag/t, 'd'}"),
+                  NULL),
+        OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${aws:username"),
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${ }"), NULL),
+                 BAD);
+    CHECK_EQ_INT(
+        status_of(a, IAM_POLICY_IDENTITY,
+                  moat_arena_printf(a, fmt, "2012-10-17", "arn:aws:s3:::b/${aws:username, guest}"),
+                  NULL),
+        BAD);
     /* 2008-10-17: literal text, nothing to check */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, fmt, "2008-10-17", "arn:aws:s3:::b/${aws:username"), NULL), OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           moat_arena_printf(a, fmt, "2008-10-17", "arn:aws:s3:::b/${aws:username"),
+                           NULL),
+                 OK);
     /* operators that do not take variables */
-#define cfmt "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\",\"Condition\":{\"%s\":{\"x:k\":\"${aws:username}\"}}}}"
-    static const char *const no_vars[] = {"NumericEquals", "DateLessThan", "BinaryEquals", "IpAddress", "Null"};
+#define cfmt                                                                                       \
+    "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\","         \
+    "\"Resource\":\"*\",\"Condition\":{\"%s\":{\"x:k\":\"${aws:username}\"}}}}"
+    static const char *const no_vars[] = {"NumericEquals", "DateLessThan", "BinaryEquals",
+                                          "IpAddress", "Null"};
     for (size_t i = 0; i < MOAT_COUNT(no_vars); i++)
-        CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, cfmt, no_vars[i]), NULL), BAD);
-    static const char *const vars[] = {"StringEquals", "StringNotLikeIfExists", "ArnLike", "ForAnyValue:ArnNotEquals", "Bool"};
+        CHECK_EQ_INT(
+            status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, cfmt, no_vars[i]), NULL), BAD);
+    static const char *const vars[] = {"StringEquals", "StringNotLikeIfExists", "ArnLike",
+                                       "ForAnyValue:ArnNotEquals", "Bool"};
     for (size_t i = 0; i < MOAT_COUNT(vars); i++)
-        CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, cfmt, vars[i]), NULL), OK);
+        CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, moat_arena_printf(a, cfmt, vars[i]), NULL),
+                     OK);
 #undef fmt
 #undef cfmt
 }
@@ -284,7 +493,8 @@ MOAT_TEST(sizes_and_characters)
     CHECK_EQ_INT(iam_policy_counted_size(IAM_POLICY_IDENTITY, MOAT_LIT("\xc3\xa9\xc3\xa9")), 2);
     struct moat_buf b;
     moat_buf_init(&b, a, 8192);
-    moat_buf_append_cstr(&b, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::");
+    moat_buf_append_cstr(&b, "{\"Version\":\"2012-10-17\",\"Statement\":{\"Effect\":\"Allow\","
+                             "\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::");
     size_t head = iam_policy_counted_size(IAM_POLICY_IDENTITY, moat_buf_slice(&b));
     for (size_t i = head; i < 6144 - 3; i++)
         moat_buf_append_u8(&b, 'x');
@@ -312,21 +522,38 @@ MOAT_TEST(sizes_and_characters)
     CHECK_EQ_STR(d.message, "Cannot exceed quota for ACLSizePerRole: 2048");
     CHECK(!p);
     /* characters: IAM policies take tab, LF, CR and U+0020..U+00FF only */
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn:aws:s3:::b/caf\xc3\xa9\xc3\xbf\"}}", NULL), OK);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn:aws:s3:::b/\xc4\x80\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY, "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"arn:aws:s3:::b/\xff\"}}", NULL), BAD);
-    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE, "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*\",\"Resource\":\"arn:aws:s3:::b/\xe2\x82\xac\"}}", NULL), OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                           "\"arn:aws:s3:::b/caf\xc3\xa9\xc3\xbf\"}}",
+                           NULL),
+                 OK);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                           "\"arn:aws:s3:::b/\xc4\x80\"}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_IDENTITY,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":"
+                           "\"arn:aws:s3:::b/\xff\"}}",
+                           NULL),
+                 BAD);
+    CHECK_EQ_INT(status_of(a, IAM_POLICY_RESOURCE,
+                           "{\"Statement\":{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"*"
+                           "\",\"Resource\":\"arn:aws:s3:::b/\xe2\x82\xac\"}}",
+                           NULL),
+                 OK);
 }
 
 MOAT_TEST(compiled_form)
 {
     struct iam_policy *p;
     struct iam_policy_diag d;
-    const char *text = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"S1\",\"Effect\":\"Allow\","
-                       "\"Action\":[\"S3:Get*\",\"*\"],\"Resource\":\"arn:aws:s3:::b/lit${*}\","
-                       "\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":[\"10\",\"1.5\",\"x\"]},"
-                       "\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"},"
-                       "\"DateLessThan\":{\"aws:CurrentTime\":\"2025-01-01\"}}}]}";
+    const char *text =
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Sid\":\"S1\",\"Effect\":\"Allow\","
+        "\"Action\":[\"S3:Get*\",\"*\"],\"Resource\":\"arn:aws:s3:::b/lit${*}\","
+        "\"Condition\":{\"NumericLessThan\":{\"s3:max-keys\":[\"10\",\"1.5\",\"x\"]},"
+        "\"IpAddress\":{\"aws:SourceIp\":\"10.0.0.0/8\"},"
+        "\"DateLessThan\":{\"aws:CurrentTime\":\"2025-01-01\"}}}]}";
     CHECK_EQ_INT(iam_policy_compile(IAM_POLICY_IDENTITY, moat_slice_cstr(text), 0, &p, &d), OK);
     if (!p)
         return;
@@ -336,12 +563,15 @@ MOAT_TEST(compiled_form)
     CHECK_EQ_INT(iam_policy_statement_count(p), 1);
     const struct iam_statement *st = &p->statements[0];
     CHECK_EQ_INT(st->action_count, 2);
-    CHECK(moat_slice_eq_cstr(moat_slice(st->actions[0].service.ptr, st->actions[0].service.len), "s3"));
+    CHECK(moat_slice_eq_cstr(moat_slice(st->actions[0].service.ptr, st->actions[0].service.len),
+                             "s3"));
     CHECK_EQ_INT(st->actions[0].name.kind, IAM_GLOB_PREFIX);
     CHECK(st->actions[1].any);
     CHECK_EQ_INT(st->resources[0].tmpl.count, 0);
     CHECK_EQ_INT(st->resources[0].arn.count, 6);
-    CHECK(moat_slice_eq_cstr(moat_slice(st->resources[0].arn.part[5].ptr, st->resources[0].arn.part[5].len), "b/lit\\*"));
+    CHECK(moat_slice_eq_cstr(
+        moat_slice(st->resources[0].arn.part[5].ptr, st->resources[0].arn.part[5].len),
+        "b/lit\\*"));
     CHECK_EQ_INT(st->condition_count, 3);
     CHECK_EQ_INT(st->conditions[0].op, IAM_OP_NUMERIC_LESS_THAN);
     CHECK(st->conditions[0].values[0].valid && st->conditions[0].values[0].u.num.is_int);
@@ -362,7 +592,10 @@ MOAT_TEST(positions)
 {
     struct iam_policy *p;
     struct iam_policy_diag d;
-    const char *text = "{\"Version\":\"2012-10-17\",\r\n\"St\\u0061tement\":[\n  {\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::caf\xc3\xa9\"},\n  {\"Effect\":\"Deny\",\n   \"Action\":\"iam:*\",\"Resource\":\"*\"}\n]}";
+    const char *text =
+        "{\"Version\":\"2012-10-17\",\r\n\"St\\u0061tement\":[\n  "
+        "{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::caf\xc3\xa9\"},\n  "
+        "{\"Effect\":\"Deny\",\n   \"Action\":\"iam:*\",\"Resource\":\"*\"}\n]}";
     CHECK_EQ_INT(iam_policy_compile(IAM_POLICY_IDENTITY, moat_slice_cstr(text), 0, &p, &d), OK);
     if (!p)
         return;
@@ -413,7 +646,8 @@ MOAT_TEST(glob)
         pattern[2 * i + 1] = 'a';
     }
     pattern[60] = 'b';
-    CHECK(!iam_glob_match_raw(moat_slice(pattern, 61), moat_slice(subject, sizeof(subject)), false));
+    CHECK(
+        !iam_glob_match_raw(moat_slice(pattern, 61), moat_slice(subject, sizeof(subject)), false));
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(vectors_invalid_policies), MOAT_CASE(vectors_case_policies_accepted),
