@@ -85,7 +85,7 @@ const char *sigv4_status_name(enum sigv4_status status);
  * unsigned x-amz-* headers; does not look up keys. `expected_region` and
  * `expected_service` are what this endpoint serves (NULL: accept any).
  * now: epoch seconds of service time. On failure *detail is a message for the
- * client (in S3's wording when req->s3), or NULL.
+ * client (in S3's wording when req->s3; allocated in `a` or static), or NULL.
  * Once the syntax is valid auth->form is set and every field is filled, even if
  * a later check fails: a caller that wants the spec's order (unknown key before
  * scope and time errors) looks the key up before answering with that status. */
