@@ -35,6 +35,7 @@ enum store_backend { STORE_SQLITE = 0, STORE_POSTGRES };
  * (safe when several processes open one database at once) and refuses a schema
  * newer than this build. On failure returns NULL and writes a reason to errbuf. */
 struct store *store_open(const char *url, char *errbuf, size_t errlen);
+/* After every connection of the store is disconnected. */
 void store_close(struct store *s);
 enum store_backend store_backend(const struct store *s);
 
