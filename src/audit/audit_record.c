@@ -370,7 +370,10 @@ void audit_record_build(struct moat_call *call, struct store_audit_row *row)
         else
             row->username = p->name;
     }
-    row->access_key_id = call->access_key_id;
+    /* Columns must be valid UTF-8 without NUL (PostgreSQL refuses anything else, and one
+     * bad row would fail its whole batch): the access key id comes from the wire. */
+    row->access_key_id = moat_utf8_sanitize(a, call->access_key_id);
+    row->username = moat_utf8_sanitize(a, row->username);
     row->read_only = read_only;
     row->management = !data;
     for (size_t i = 0; i < call->audit_resource_count && i < STORE_AUDIT_MAX_RESOURCES; i++) {

@@ -2,6 +2,8 @@
  * helpers every encoder shares. */
 #include "core/buf.h"
 
+#include "core/encoding.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,16 +134,32 @@ void moat_buf_append_hex(struct moat_buf *b, const uint8_t *p, size_t n)
     }
 }
 
+/* Escapes for JSON and keeps the output valid UTF-8: an invalid byte becomes
+ * \ufffd, so that text from the wire (user agents, names) cannot make a
+ * record that a strict reader or PostgreSQL would refuse. */
 void moat_buf_append_json_escaped(struct moat_buf *b, struct moat_slice s)
 {
     static const char digits[] = "0123456789abcdef";
     size_t start = 0;
-    for (size_t i = 0; i < s.len; i++) {
+    for (size_t i = 0; i < s.len;) {
         uint8_t c = s.ptr[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (c >= 0x80) {
+            size_t n = moat_utf8_seq_len(s, i);
+            if (n) {
+                i += n;
+                continue;
+            }
+            moat_buf_append_bytes(b, s.ptr + start, i - start);
+            moat_buf_append_bytes(b, "\\ufffd", 6);
+            start = ++i;
             continue;
+        }
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            i++;
+            continue;
+        }
         moat_buf_append_bytes(b, s.ptr + start, i - start);
-        start = i + 1;
+        start = ++i;
         switch (c) {
         case '"': moat_buf_append_bytes(b, "\\\"", 2); break;
         case '\\': moat_buf_append_bytes(b, "\\\\", 2); break;

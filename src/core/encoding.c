@@ -2,6 +2,8 @@
  * protocol codec and by SigV4 canonicalisation. */
 #include "core/encoding.h"
 
+#include <string.h>
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -171,8 +173,7 @@ void moat_url_encode(struct moat_buf *out, struct moat_slice in, bool keep_slash
     }
 }
 
-/* Length of the UTF-8 sequence at s[i], or 0 if invalid. */
-static size_t utf8_seq(struct moat_slice s, size_t i)
+size_t moat_utf8_seq_len(struct moat_slice s, size_t i)
 {
     uint8_t c = s.ptr[i];
     if (c < 0x80)
@@ -208,12 +209,32 @@ static size_t utf8_seq(struct moat_slice s, size_t i)
 bool moat_utf8_valid(struct moat_slice s)
 {
     for (size_t i = 0; i < s.len;) {
-        size_t n = utf8_seq(s, i);
+        size_t n = moat_utf8_seq_len(s, i);
         if (!n)
             return false;
         i += n;
     }
     return true;
+}
+
+struct moat_slice moat_utf8_sanitize(struct moat_arena *a, struct moat_slice s)
+{
+    bool clean = moat_utf8_valid(s) && (!s.len || !memchr(s.ptr, 0, s.len));
+    if (clean)
+        return s;
+    struct moat_buf b;
+    moat_buf_init(&b, a, s.len + 16);
+    for (size_t i = 0; i < s.len;) {
+        size_t n = s.ptr[i] ? moat_utf8_seq_len(s, i) : 0;
+        if (n) {
+            moat_buf_append_bytes(&b, s.ptr + i, n);
+            i += n;
+        } else {
+            moat_buf_append_bytes(&b, "\xef\xbf\xbd", 3);
+            i++;
+        }
+    }
+    return moat_buf_slice(&b);
 }
 
 size_t moat_utf8_count(struct moat_slice s)

@@ -20,6 +20,11 @@ void moat_url_encode(struct moat_buf *out, struct moat_slice in, bool keep_slash
 
 /* True when s is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 bool moat_utf8_valid(struct moat_slice s);
+/* s itself when it is valid UTF-8 without NUL; otherwise a copy in the arena
+ * with each invalid byte and each NUL replaced by U+FFFD. */
+struct moat_slice moat_utf8_sanitize(struct moat_arena *a, struct moat_slice s);
+/* Length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are invalid. */
+size_t moat_utf8_seq_len(struct moat_slice s, size_t i);
 /* Number of code points in valid UTF-8 (what AWS length constraints count). */
 size_t moat_utf8_count(struct moat_slice s);
 

@@ -499,3 +499,22 @@ def test_https_listener_with_generated_certificate(fresh_moat):
     assert os.path.exists(os.path.join(m.data_dir, "tls.crt"))
     key_mode = stat.S_IMODE(os.stat(os.path.join(m.data_dir, "tls.key")).st_mode)
     assert key_mode == 0o600
+
+
+def test_non_utf8_header_bytes_do_not_break_auditing(moat):
+    """A user agent or access key id that is not UTF-8 is recorded sanitised;
+    it must not fail the audit batch (and so the other requests in it)."""
+    h = rawsig.sign("POST", "127.0.0.1:%d" % moat.port, "/", [],
+                    {"Content-Type": "application/x-www-form-urlencoded"},
+                    b"Action=GetCallerIdentity&Version=2011-06-15", moat.access_key,
+                    moat.secret_key, "us-east-1", "sts")
+    h["User-Agent"] = "agent-\udcff-\udcfe".encode("utf-8", "surrogateescape").decode("latin-1")
+    status, _, body = rawsig.send(moat.port, "POST", "/", h,
+                                  b"Action=GetCallerIdentity&Version=2011-06-15")
+    assert status == 200, body
+    bad = dict(h)
+    bad["Authorization"] = bad["Authorization"].replace(moat.access_key, "AKIA\xff\xfe\x01BAD")
+    status, _, body = rawsig.send(moat.port, "POST", "/", bad,
+                                  b"Action=GetCallerIdentity&Version=2011-06-15")
+    assert status in (400, 403)
+    assert moat.client("sts").get_caller_identity()["Account"] == ACCOUNT

@@ -1,4 +1,5 @@
 /* test_json.c: the strict JSON parser and the generic writer. */
+#include "core/encoding.h"
 #include "core/json.h"
 #include "harness.h"
 
@@ -111,6 +112,19 @@ MOAT_TEST(writer)
     CHECK_EQ_STR(moat_buf_cstr(&b), "{\"blob\":\"aGk=\",\"n\":-7}");
 }
 
-MOAT_TEST_MAIN(MOAT_CASE(objects_arrays_scalars), MOAT_CASE(string_escapes),
+MOAT_TEST(writer_keeps_utf8_valid)
+{
+    struct moat_buf b;
+    moat_buf_init(&b, a, 16);
+    moat_json_write_string(&b, MOAT_LIT("a\xff" "b\xc3\xa9\xe2\x82"));
+    CHECK_EQ_STR(moat_buf_cstr(&b), "\"a\\ufffd" "b\xc3\xa9\\ufffd\\ufffd\"");
+    struct moat_value *v;
+    CHECK(moat_json_parse(a, moat_buf_slice(&b), 0, &v, NULL));
+    struct moat_slice clean = moat_utf8_sanitize(a, MOAT_LIT("k\x00\xff"));
+    CHECK(clean.len == 7 && moat_utf8_valid(clean));
+    CHECK(moat_utf8_sanitize(a, MOAT_LIT("ok")).ptr != NULL);
+}
+
+MOAT_TEST_MAIN(MOAT_CASE(writer_keeps_utf8_valid), MOAT_CASE(objects_arrays_scalars), MOAT_CASE(string_escapes),
                MOAT_CASE(rejects_malformed), MOAT_CASE(depth_limit),
                MOAT_CASE(duplicates_and_empty), MOAT_CASE(error_offset), MOAT_CASE(writer))
