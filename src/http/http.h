@@ -58,33 +58,41 @@ struct http_config {
     int header_timeout_ms;     /* whole header block must arrive in this time (slowloris): 408 */
     int body_timeout_ms;       /* body must arrive in this time: 408 */
     int idle_timeout_ms;       /* keep-alive idle connection close */
-    int max_conns_per_ip;      /* beyond: the new connection is closed at once */
-    int max_conns;             /* all connections */
+    int max_conns_per_ip;      /* beyond: the new connection is closed at once; <= 0: no cap */
+    int max_conns;             /* all connections, same treatment; <= 0: no cap */
     http_headers_fn on_headers;
     http_request_fn on_request;
     void *app;
 };
 
 /* Sensible defaults for every limit (16 KiB headers, 100 headers, 16 MiB body,
- * 10 s header / 60 s body / 60 s idle timeouts, 256 connections per IP). */
+ * 10 s header / 60 s body / 60 s idle timeouts, 256 connections per IP,
+ * 10000 in all). A timeout <= 0 disables that timer; max_header_bytes and
+ * max_headers of 0 take the default. The idle timeout also bounds a write
+ * that makes no progress. */
 void http_config_defaults(struct http_config *cfg);
 
 /* Binds the listeners (so a port conflict is reported at once) and loads TLS
  * material. NULL with a reason in errbuf on failure. */
 struct http_server *http_server_new(const struct http_config *cfg, char *errbuf, size_t errlen);
-/* Runs the loops; returns after http_server_stop() once every in-flight request
- * has been answered and written (or timed out). */
+/* Runs the loops (threads - 1 new threads plus the caller); returns after
+ * http_server_stop() once every in-flight request has been answered and
+ * written (or timed out). */
 void http_server_run(struct http_server *srv);
-/* Async-signal-safe: stop accepting, drain, then make run() return. */
+/* Async-signal-safe: stop accepting, close idle connections, let requests
+ * already arriving or dispatched finish (their responses say Connection:
+ * close), then make run() return. */
 void http_server_stop(struct http_server *srv);
 void http_server_free(struct http_server *srv);
 /* The port a listener actually bound (useful with port 0). */
 int http_server_port(const struct http_server *srv, bool tls);
 
-/* Answers a request. `headers` need not include Content-Length, Date,
- * Connection or Server: the server adds them. Thread-safe; the request and
- * everything passed here must stay valid until the server has written it,
- * which holds when they live in req->arena. */
+/* Answers a request, exactly once, with a final status (200..999). The server
+ * adds Content-Length, Date, Connection and Server and drops those (and
+ * Transfer-Encoding) from `headers`, except that the answer to a HEAD request
+ * may carry its own Content-Length; header lines with CR, LF or NUL are dropped.
+ * Thread-safe; the request and everything passed here must stay valid until
+ * the server has written it, which holds when they live in req->arena. */
 void http_respond(struct http_request *req, int status, const struct moat_header *headers,
                   size_t header_count, struct moat_slice body);
 
