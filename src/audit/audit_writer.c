@@ -1,9 +1,11 @@
 /* audit_writer.c: the group-commit writer. Calls queue up while a batch
  * commits; the next batch takes them all, runs mutating handlers under
- * savepoints, appends their records to the hash chain, commits once, and only
- * then releases the responses. */
+ * savepoints, appends every record to the hash chain, commits once, and only
+ * then releases the responses. Records of read-only calls are built by the
+ * thread that submits them, so the writer only runs handlers, hashes and writes. */
 #include "audit/audit.h"
 
+#include "auth/auth.h"
 #include "core/log.h"
 #include "core/thread.h"
 #include "server/server.h"
@@ -13,13 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_BATCH 256
+#define MAX_BATCH 1024
 
 struct job {
     struct job *next;
     struct moat_call *call;
     audit_exec_fn exec;
     audit_done_fn done;
+    struct store_audit_row *rows; /* built at submission (calls without exec) */
+    size_t row_count;
 };
 
 struct audit_writer {
@@ -28,52 +32,61 @@ struct audit_writer {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     struct job *head, *tail;
-    size_t queued;
     bool stopping;
     struct store_conn *db;
+    /* the batch's rows, reused from batch to batch */
+    struct store_audit_row *rows;
+    size_t row_cap;
 };
 
-/* A call's record and those of the calls made on its behalf, children first. */
-static size_t records_of(struct moat_call *call)
-{
-    size_t n = call->service || call->event_name ? 1 : 0;
-    for (struct moat_call *c = call->first_child; c; c = c->next_sibling)
-        n += records_of(c);
-    return n;
-}
-
-static void append_records(struct moat_call *call, struct store_audit_row *rows, size_t *next,
-                           int64_t *seq, uint8_t hash[32])
+/* A call's records and those of the calls made on its behalf, children first,
+ * appended to *rows (an arena array grown as needed). `db` decides whether the
+ * owner of a cross-account call's resources is an account of this store. */
+static void collect(struct moat_call *call, struct store_conn *db, struct store_audit_row **rows,
+                    size_t *count, size_t *cap)
 {
     for (struct moat_call *c = call->first_child; c; c = c->next_sibling)
-        append_records(c, rows, next, seq, hash);
+        collect(c, db, rows, count, cap);
     if (!call->service && !call->event_name)
         return; /* not an AWS call: nothing to record */
-    struct store_audit_row *row = &rows[(*next)++];
-    audit_record_build(call, row);
-    row->seq = ++*seq;
-    memcpy(row->prev_hash, hash, 32);
-    audit_chain_hash(hash, row->seq, row->record, row->hash);
-    memcpy(hash, row->hash, 32);
+    if (*count + 2 > *cap) {
+        size_t ncap = *cap ? *cap * 2 : 4;
+        struct store_audit_row *n = moat_arena_alloc(call->arena, ncap * sizeof(*n));
+        if (*count)
+            memcpy(n, *rows, *count * sizeof(*n));
+        *rows = n;
+        *cap = ncap;
+    }
+    const char *owner = audit_cross_account(call);
+    if (owner && !(db && auth_account_exists(db, call->arena, moat_slice_cstr(owner))))
+        owner = NULL; /* an account moat does not have keeps no log here */
+    *count += audit_record_build(call, owner, *rows + *count);
+}
+
+static void reserve(struct audit_writer *w, size_t n)
+{
+    if (n <= w->row_cap)
+        return;
+    size_t cap = w->row_cap ? w->row_cap : 256;
+    while (cap < n)
+        cap *= 2;
+    w->rows = moat_xrealloc(w->rows, cap * sizeof(*w->rows));
+    w->row_cap = cap;
 }
 
 static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
 {
     struct store_conn *db = w->db;
-    size_t nrows = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!jobs[i]->exec)
-            nrows += records_of(jobs[i]->call);
-    struct store_audit_row *rows = NULL;
     bool ok = store_begin(db, true) == STORE_OK;
     int64_t seq = 0;
     uint8_t hash[32];
     if (ok)
         ok = store_audit_head(db, &seq, hash) == STORE_OK;
-    size_t cap = 0, used = 0;
+    size_t used = 0;
     for (size_t i = 0; ok && i < n; i++) {
-        struct moat_call *call = jobs[i]->call;
-        if (jobs[i]->exec) {
+        struct job *j = jobs[i];
+        struct moat_call *call = j->call;
+        if (j->exec) {
             struct store_conn *saved = call->db;
             call->db = db;
             call->writable = true;
@@ -81,41 +94,49 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
                 ok = false;
                 break;
             }
-            jobs[i]->exec(call);
-            enum store_status st =
-                call->error ? store_rollback_to(db) : STORE_OK;
+            j->exec(call);
+            enum store_status st = call->error ? store_rollback_to(db) : STORE_OK;
             if (st == STORE_OK)
                 st = store_release(db);
             if (st != STORE_OK)
                 ok = false;
+            size_t cap = 0;
+            collect(call, db, &j->rows, &j->row_count, &cap);
             call->db = saved;
             call->writable = false;
         }
-        size_t need = records_of(call);
-        if (used + need > cap) {
-            cap = (used + need) * 2 + nrows;
-            rows = moat_xrealloc(rows, cap * sizeof(*rows));
-        }
-        append_records(call, rows, &used, &seq, hash);
+        reserve(w, used + j->row_count);
+        memcpy(w->rows + used, j->rows, j->row_count * sizeof(*w->rows));
+        used += j->row_count;
+    }
+    /* The chain: each record hashed after its predecessor. */
+    for (size_t i = 0; ok && i < used; i++) {
+        struct store_audit_row *row = &w->rows[i];
+        row->seq = ++seq;
+        memcpy(row->prev_hash, hash, 32);
+        audit_chain_hash(hash, row->seq, row->record, row->hash);
+        memcpy(hash, row->hash, 32);
     }
     if (ok && used)
-        ok = store_audit_append(db, rows, used) == STORE_OK;
+        ok = store_audit_append(db, w->rows, used) == STORE_OK;
     if (ok)
         ok = store_commit(db) == STORE_OK;
     if (!ok) {
-        moat_log_error("audit batch of %zu records failed to commit; answering InternalFailure", n);
+        moat_log_error("audit batch of %zu calls failed to commit; answering InternalFailure", n);
         if (store_in_transaction(db))
             (void)store_rollback(db);
     }
-    free(rows);
-    for (size_t i = 0; i < n; i++)
-        jobs[i]->done(jobs[i]->call, ok);
+    /* A job lives in its call's arena, which done() may hand back: read it first. */
+    for (size_t i = 0; i < n; i++) {
+        audit_done_fn done = jobs[i]->done;
+        done(jobs[i]->call, ok);
+    }
 }
 
 static void *writer_main(void *arg)
 {
     struct audit_writer *w = arg;
-    struct job *batch[MAX_BATCH];
+    struct job **batch = moat_xmalloc(MAX_BATCH * sizeof(*batch));
     for (;;) {
         pthread_mutex_lock(&w->lock);
         while (!w->head && !w->stopping)
@@ -131,12 +152,10 @@ static void *writer_main(void *arg)
         }
         if (!w->head)
             w->tail = NULL;
-        w->queued -= n;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch, n);
-        for (size_t i = 0; i < n; i++)
-            free(batch[i]);
     }
+    free(batch);
     moat_thread_cleanup_now();
     return NULL;
 }
@@ -172,24 +191,30 @@ void audit_writer_stop(struct audit_writer *w)
     store_disconnect(w->db);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
+    free(w->rows);
     free(w);
 }
 
 void audit_submit(struct audit_writer *w, struct moat_call *call, audit_exec_fn exec,
                   audit_done_fn done)
 {
-    struct job *j = moat_xmalloc(sizeof(*j));
-    j->next = NULL;
+    struct job *j = moat_arena_calloc(call->arena, sizeof(*j));
     j->call = call;
     j->exec = exec;
     j->done = done;
+    if (!exec) {
+        /* Finished already: its record needs nothing from the writer. */
+        size_t cap = 0;
+        collect(call, call->db, &j->rows, &j->row_count, &cap);
+    }
     pthread_mutex_lock(&w->lock);
     if (w->tail)
         w->tail->next = j;
     else
         w->head = j;
     w->tail = j;
-    w->queued++;
-    pthread_cond_signal(&w->cond);
+    bool wake = w->head == j;
     pthread_mutex_unlock(&w->lock);
+    if (wake)
+        pthread_cond_signal(&w->cond);
 }
