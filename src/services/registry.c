@@ -9,10 +9,12 @@
 
 extern const struct moat_service sts_service;
 extern const struct moat_service kms_service;
+extern const struct moat_service cloudtrail_service;
 
 static const struct moat_service *const services[] = {
     &sts_service,
     &kms_service,
+    &cloudtrail_service,
 };
 
 #define INDEX_SLOTS 4096
