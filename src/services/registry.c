@@ -9,12 +9,14 @@
 
 extern const struct moat_service sts_service;
 extern const struct moat_service kms_service;
+extern const struct moat_service secretsmanager_service;
 extern const struct moat_service ssm_service;
 extern const struct moat_service cloudtrail_service;
 
 static const struct moat_service *const services[] = {
     &sts_service,
     &kms_service,
+    &secretsmanager_service,
     &ssm_service,
     &cloudtrail_service,
 };
