@@ -139,6 +139,9 @@ struct moat_error *authorize_call(struct moat_call *call)
                             authz->resource_policy, flags, authz->context, &r,
                             NULL) == IAM_DECISION_ALLOW)
             continue;
+        if (r.decision == IAM_DECISION_IMPLICIT_DENY && authz->grant_check &&
+            authz->grant_check(call, i))
+            continue;
         call->error_is_denial = true;
         struct moat_buf b;
         moat_buf_init(&b, call->arena, 256);

@@ -65,6 +65,23 @@ static bool take_lease(struct store_conn *db, struct moat_arena *a, const struct
     return store_put(db, LEASE_NS, key, moat_slice(value, (size_t)n), expect, NULL) == STORE_OK;
 }
 
+/* On a clean stop, hands this node's leases back so that a restarted node (or
+ * another one) runs the jobs at once instead of waiting for the leases to expire. */
+static void release_leases(struct store_conn *db)
+{
+    for (size_t i = 0; i < job_count; i++) {
+        struct moat_arena *a = moat_arena_new(1024);
+        struct store_record r;
+        struct moat_value *v;
+        struct moat_slice key = moat_slice_cstr(jobs[i]->name);
+        if (store_get(db, a, LEASE_NS, key, &r) == STORE_OK &&
+            moat_json_parse(a, r.value, 0, &v, NULL) &&
+            moat_slice_eq_cstr(moat_map_str(v, "Owner"), node_id))
+            (void)store_delete(db, LEASE_NS, key, r.version);
+        moat_arena_free(a);
+    }
+}
+
 static void *scheduler_main(void *arg)
 {
     struct store_conn *db = store_connect(server->store, false);
@@ -97,8 +114,10 @@ static void *scheduler_main(void *arg)
             moat_arena_free(a);
         }
     }
-    if (db)
+    if (db) {
+        release_leases(db);
         store_disconnect(db);
+    }
     moat_thread_cleanup_now();
     return NULL;
 }

@@ -76,6 +76,9 @@ struct moat_authz {
     bool trust;                         /* role trust policy evaluation */
     struct iam_context *context;        /* request context; services add their keys */
     const char *resource_types[MOAT_AUTHZ_MAX_RESOURCES]; /* CloudTrail resource types */
+    /* Consulted when the policies leave resource i implicitly denied (an explicit deny
+     * still wins): true allows it. KMS grants use it. NULL: nothing more to consult. */
+    bool (*grant_check)(struct moat_call *call, size_t i);
 };
 
 struct moat_call {
@@ -98,6 +101,7 @@ struct moat_call {
     bool secure_transport;
     struct moat_slice access_key_id;
     const char *via_service;            /* internal calls: the calling service's name ("secretsmanager") */
+    void *service_data;                 /* the service's per-call state (authz fn to handler) */
 
     /* state */
     struct store_conn *db;              /* loop's read connection, or the writer's inside its txn */

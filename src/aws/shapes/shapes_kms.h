@@ -8,22 +8,514 @@
 extern const struct moat_service_shapes kms_shapes;
 
 enum {
-    KMS_OP_GENERATE_RANDOM = 0,
+    KMS_OP_CANCEL_KEY_DELETION = 0,
+    KMS_OP_CREATE_ALIAS = 1,
+    KMS_OP_CREATE_GRANT = 2,
+    KMS_OP_CREATE_KEY = 3,
+    KMS_OP_DECRYPT = 4,
+    KMS_OP_DELETE_ALIAS = 5,
+    KMS_OP_DELETE_IMPORTED_KEY_MATERIAL = 6,
+    KMS_OP_DERIVE_SHARED_SECRET = 7,
+    KMS_OP_DESCRIBE_CUSTOM_KEY_STORES = 8,
+    KMS_OP_DESCRIBE_KEY = 9,
+    KMS_OP_DISABLE_KEY = 10,
+    KMS_OP_DISABLE_KEY_ROTATION = 11,
+    KMS_OP_ENABLE_KEY = 12,
+    KMS_OP_ENABLE_KEY_ROTATION = 13,
+    KMS_OP_ENCRYPT = 14,
+    KMS_OP_GENERATE_DATA_KEY = 15,
+    KMS_OP_GENERATE_DATA_KEY_PAIR = 16,
+    KMS_OP_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT = 17,
+    KMS_OP_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT = 18,
+    KMS_OP_GENERATE_MAC = 19,
+    KMS_OP_GENERATE_RANDOM = 20,
+    KMS_OP_GET_KEY_LAST_USAGE = 21,
+    KMS_OP_GET_KEY_POLICY = 22,
+    KMS_OP_GET_KEY_ROTATION_STATUS = 23,
+    KMS_OP_GET_PARAMETERS_FOR_IMPORT = 24,
+    KMS_OP_GET_PUBLIC_KEY = 25,
+    KMS_OP_IMPORT_KEY_MATERIAL = 26,
+    KMS_OP_LIST_ALIASES = 27,
+    KMS_OP_LIST_GRANTS = 28,
+    KMS_OP_LIST_KEY_POLICIES = 29,
+    KMS_OP_LIST_KEY_ROTATIONS = 30,
+    KMS_OP_LIST_KEYS = 31,
+    KMS_OP_LIST_RESOURCE_TAGS = 32,
+    KMS_OP_LIST_RETIRABLE_GRANTS = 33,
+    KMS_OP_PUT_KEY_POLICY = 34,
+    KMS_OP_RE_ENCRYPT = 35,
+    KMS_OP_REPLICATE_KEY = 36,
+    KMS_OP_RETIRE_GRANT = 37,
+    KMS_OP_REVOKE_GRANT = 38,
+    KMS_OP_ROTATE_KEY_ON_DEMAND = 39,
+    KMS_OP_SCHEDULE_KEY_DELETION = 40,
+    KMS_OP_SIGN = 41,
+    KMS_OP_TAG_RESOURCE = 42,
+    KMS_OP_UNTAG_RESOURCE = 43,
+    KMS_OP_UPDATE_ALIAS = 44,
+    KMS_OP_UPDATE_KEY_DESCRIPTION = 45,
+    KMS_OP_UPDATE_PRIMARY_REGION = 46,
+    KMS_OP_VERIFY = 47,
+    KMS_OP_VERIFY_MAC = 48,
 };
 
-extern const struct moat_shape kms_shape_NumberOfBytesType;
+extern const struct moat_shape kms_shape_KeyIdType;
+extern const struct moat_shape kms_shape_CancelKeyDeletionRequest;
+extern const struct moat_shape kms_shape_CancelKeyDeletionResponse;
+extern const struct moat_shape kms_shape_AliasNameType;
+extern const struct moat_shape kms_shape_CreateAliasRequest;
+extern const struct moat_shape kms_shape_PrincipalIdType;
+extern const struct moat_shape kms_shape_GrantOperation;
+extern const struct moat_shape kms_shape_GrantOperationList;
+extern const struct moat_shape kms_shape_EncryptionContextKey;
+extern const struct moat_shape kms_shape_EncryptionContextValue;
+extern const struct moat_shape kms_shape_EncryptionContextType;
+extern const struct moat_shape kms_shape_GrantConstraints;
+extern const struct moat_shape kms_shape_GrantTokenType;
+extern const struct moat_shape kms_shape_GrantTokenList;
+extern const struct moat_shape kms_shape_GrantNameType;
+extern const struct moat_shape kms_shape_NullableBooleanType;
+extern const struct moat_shape kms_shape_CreateGrantRequest;
+extern const struct moat_shape kms_shape_GrantIdType;
+extern const struct moat_shape kms_shape_CreateGrantResponse;
+extern const struct moat_shape kms_shape_PolicyType;
+extern const struct moat_shape kms_shape_DescriptionType;
+extern const struct moat_shape kms_shape_KeyUsageType;
+extern const struct moat_shape kms_shape_CustomerMasterKeySpec;
+extern const struct moat_shape kms_shape_KeySpec;
+extern const struct moat_shape kms_shape_OriginType;
 extern const struct moat_shape kms_shape_CustomKeyStoreIdType;
+extern const struct moat_shape kms_shape_BooleanType;
+extern const struct moat_shape kms_shape_TagKeyType;
+extern const struct moat_shape kms_shape_TagValueType;
+extern const struct moat_shape kms_shape_Tag;
+extern const struct moat_shape kms_shape_TagList;
+extern const struct moat_shape kms_shape_XksKeyIdType;
+extern const struct moat_shape kms_shape_CreateKeyRequest;
+extern const struct moat_shape kms_shape_AWSAccountIdType;
+extern const struct moat_shape kms_shape_ArnType;
+extern const struct moat_shape kms_shape_DateType;
+extern const struct moat_shape kms_shape_KeyState;
+extern const struct moat_shape kms_shape_CloudHsmClusterIdType;
+extern const struct moat_shape kms_shape_ExpirationModelType;
+extern const struct moat_shape kms_shape_KeyManagerType;
+extern const struct moat_shape kms_shape_EncryptionAlgorithmSpec;
+extern const struct moat_shape kms_shape_EncryptionAlgorithmSpecList;
+extern const struct moat_shape kms_shape_SigningAlgorithmSpec;
+extern const struct moat_shape kms_shape_SigningAlgorithmSpecList;
+extern const struct moat_shape kms_shape_KeyAgreementAlgorithmSpec;
+extern const struct moat_shape kms_shape_KeyAgreementAlgorithmSpecList;
+extern const struct moat_shape kms_shape_MultiRegionKeyType;
+extern const struct moat_shape kms_shape_RegionType;
+extern const struct moat_shape kms_shape_MultiRegionKey;
+extern const struct moat_shape kms_shape_MultiRegionKeyList;
+extern const struct moat_shape kms_shape_MultiRegionConfiguration;
+extern const struct moat_shape kms_shape_PendingWindowInDaysType;
+extern const struct moat_shape kms_shape_MacAlgorithmSpec;
+extern const struct moat_shape kms_shape_MacAlgorithmSpecList;
+extern const struct moat_shape kms_shape_XksKeyConfigurationType;
+extern const struct moat_shape kms_shape_BackingKeyIdType;
+extern const struct moat_shape kms_shape_KeyMetadata;
+extern const struct moat_shape kms_shape_CreateKeyResponse;
+extern const struct moat_shape kms_shape_CiphertextType;
 extern const struct moat_shape kms_shape_KeyEncryptionMechanism;
 extern const struct moat_shape kms_shape_AttestationDocumentType;
 extern const struct moat_shape kms_shape_RecipientInfo;
-extern const struct moat_shape kms_shape_GenerateRandomRequest;
+extern const struct moat_shape kms_shape_DryRunModifierType;
+extern const struct moat_shape kms_shape_DryRunModifierList;
+extern const struct moat_shape kms_shape_DecryptRequest;
 extern const struct moat_shape kms_shape_PlaintextType;
-extern const struct moat_shape kms_shape_CiphertextType;
+extern const struct moat_shape kms_shape_DecryptResponse;
+extern const struct moat_shape kms_shape_DeleteAliasRequest;
+extern const struct moat_shape kms_shape_DeleteImportedKeyMaterialRequest;
+extern const struct moat_shape kms_shape_BackingKeyIdResponseType;
+extern const struct moat_shape kms_shape_DeleteImportedKeyMaterialResponse;
+extern const struct moat_shape kms_shape_PublicKeyType;
+extern const struct moat_shape kms_shape_DeriveSharedSecretRequest;
+extern const struct moat_shape kms_shape_DeriveSharedSecretResponse;
+extern const struct moat_shape kms_shape_CustomKeyStoreNameType;
+extern const struct moat_shape kms_shape_LimitType;
+extern const struct moat_shape kms_shape_MarkerType;
+extern const struct moat_shape kms_shape_DescribeCustomKeyStoresRequest;
+extern const struct moat_shape kms_shape_TrustAnchorCertificateType;
+extern const struct moat_shape kms_shape_ConnectionStateType;
+extern const struct moat_shape kms_shape_ConnectionErrorCodeType;
+extern const struct moat_shape kms_shape_CustomKeyStoreType;
+extern const struct moat_shape kms_shape_XksProxyConnectivityType;
+extern const struct moat_shape kms_shape_XksProxyAuthenticationAccessKeyIdType;
+extern const struct moat_shape kms_shape_XksProxyUriEndpointType;
+extern const struct moat_shape kms_shape_XksProxyUriPathType;
+extern const struct moat_shape kms_shape_XksProxyVpcEndpointServiceNameType;
+extern const struct moat_shape kms_shape_AccountIdType;
+extern const struct moat_shape kms_shape_XksProxyConfigurationType;
+extern const struct moat_shape kms_shape_CustomKeyStoresListEntry;
+extern const struct moat_shape kms_shape_CustomKeyStoresList;
+extern const struct moat_shape kms_shape_DescribeCustomKeyStoresResponse;
+extern const struct moat_shape kms_shape_DescribeKeyRequest;
+extern const struct moat_shape kms_shape_DescribeKeyResponse;
+extern const struct moat_shape kms_shape_DisableKeyRequest;
+extern const struct moat_shape kms_shape_DisableKeyRotationRequest;
+extern const struct moat_shape kms_shape_EnableKeyRequest;
+extern const struct moat_shape kms_shape_RotationPeriodInDaysType;
+extern const struct moat_shape kms_shape_EnableKeyRotationRequest;
+extern const struct moat_shape kms_shape_EncryptRequest;
+extern const struct moat_shape kms_shape_EncryptResponse;
+extern const struct moat_shape kms_shape_NumberOfBytesType;
+extern const struct moat_shape kms_shape_DataKeySpec;
+extern const struct moat_shape kms_shape_GenerateDataKeyRequest;
+extern const struct moat_shape kms_shape_GenerateDataKeyResponse;
+extern const struct moat_shape kms_shape_DataKeyPairSpec;
+extern const struct moat_shape kms_shape_GenerateDataKeyPairRequest;
+extern const struct moat_shape kms_shape_GenerateDataKeyPairResponse;
+extern const struct moat_shape kms_shape_GenerateDataKeyPairWithoutPlaintextRequest;
+extern const struct moat_shape kms_shape_GenerateDataKeyPairWithoutPlaintextResponse;
+extern const struct moat_shape kms_shape_GenerateDataKeyWithoutPlaintextRequest;
+extern const struct moat_shape kms_shape_GenerateDataKeyWithoutPlaintextResponse;
+extern const struct moat_shape kms_shape_GenerateMacRequest;
+extern const struct moat_shape kms_shape_GenerateMacResponse;
+extern const struct moat_shape kms_shape_GenerateRandomRequest;
 extern const struct moat_shape kms_shape_GenerateRandomResponse;
+extern const struct moat_shape kms_shape_GetKeyLastUsageRequest;
+extern const struct moat_shape kms_shape_KeyLastUsageTrackingOperation;
+extern const struct moat_shape kms_shape_CloudTrailEventIdType;
+extern const struct moat_shape kms_shape_KmsRequestIdType;
+extern const struct moat_shape kms_shape_KeyLastUsageData;
+extern const struct moat_shape kms_shape_GetKeyLastUsageResponse;
+extern const struct moat_shape kms_shape_PolicyNameType;
+extern const struct moat_shape kms_shape_GetKeyPolicyRequest;
+extern const struct moat_shape kms_shape_GetKeyPolicyResponse;
+extern const struct moat_shape kms_shape_GetKeyRotationStatusRequest;
+extern const struct moat_shape kms_shape_GetKeyRotationStatusResponse;
+extern const struct moat_shape kms_shape_AlgorithmSpec;
+extern const struct moat_shape kms_shape_WrappingKeySpec;
+extern const struct moat_shape kms_shape_GetParametersForImportRequest;
+extern const struct moat_shape kms_shape_GetParametersForImportResponse;
+extern const struct moat_shape kms_shape_GetPublicKeyRequest;
+extern const struct moat_shape kms_shape_GetPublicKeyResponse;
+extern const struct moat_shape kms_shape_ImportType;
+extern const struct moat_shape kms_shape_KeyMaterialDescriptionType;
+extern const struct moat_shape kms_shape_ImportKeyMaterialRequest;
+extern const struct moat_shape kms_shape_ImportKeyMaterialResponse;
+extern const struct moat_shape kms_shape_ListAliasesRequest;
+extern const struct moat_shape kms_shape_AliasListEntry;
+extern const struct moat_shape kms_shape_AliasList;
+extern const struct moat_shape kms_shape_ListAliasesResponse;
+extern const struct moat_shape kms_shape_ListGrantsRequest;
+extern const struct moat_shape kms_shape_GrantListEntry;
+extern const struct moat_shape kms_shape_GrantList;
+extern const struct moat_shape kms_shape_ListGrantsResponse;
+extern const struct moat_shape kms_shape_ListKeyPoliciesRequest;
+extern const struct moat_shape kms_shape_PolicyNameList;
+extern const struct moat_shape kms_shape_ListKeyPoliciesResponse;
+extern const struct moat_shape kms_shape_IncludeKeyMaterial;
+extern const struct moat_shape kms_shape_ListKeyRotationsRequest;
+extern const struct moat_shape kms_shape_ImportState;
+extern const struct moat_shape kms_shape_KeyMaterialState;
+extern const struct moat_shape kms_shape_RotationType;
+extern const struct moat_shape kms_shape_RotationsListEntry;
+extern const struct moat_shape kms_shape_RotationsList;
+extern const struct moat_shape kms_shape_ListKeyRotationsResponse;
+extern const struct moat_shape kms_shape_ListKeysRequest;
+extern const struct moat_shape kms_shape_KeyListEntry;
+extern const struct moat_shape kms_shape_KeyList;
+extern const struct moat_shape kms_shape_ListKeysResponse;
+extern const struct moat_shape kms_shape_ListResourceTagsRequest;
+extern const struct moat_shape kms_shape_ListResourceTagsResponse;
+extern const struct moat_shape kms_shape_ListRetirableGrantsRequest;
+extern const struct moat_shape kms_shape_PutKeyPolicyRequest;
+extern const struct moat_shape kms_shape_ReEncryptRequest;
+extern const struct moat_shape kms_shape_ReEncryptResponse;
+extern const struct moat_shape kms_shape_ReplicateKeyRequest;
+extern const struct moat_shape kms_shape_ReplicateKeyResponse;
+extern const struct moat_shape kms_shape_RetireGrantRequest;
+extern const struct moat_shape kms_shape_RevokeGrantRequest;
+extern const struct moat_shape kms_shape_RotateKeyOnDemandRequest;
+extern const struct moat_shape kms_shape_RotateKeyOnDemandResponse;
+extern const struct moat_shape kms_shape_ScheduleKeyDeletionRequest;
+extern const struct moat_shape kms_shape_ScheduleKeyDeletionResponse;
+extern const struct moat_shape kms_shape_MessageType;
+extern const struct moat_shape kms_shape_SignRequest;
+extern const struct moat_shape kms_shape_SignResponse;
+extern const struct moat_shape kms_shape_TagResourceRequest;
+extern const struct moat_shape kms_shape_TagKeyList;
+extern const struct moat_shape kms_shape_UntagResourceRequest;
+extern const struct moat_shape kms_shape_UpdateAliasRequest;
+extern const struct moat_shape kms_shape_UpdateKeyDescriptionRequest;
+extern const struct moat_shape kms_shape_UpdatePrimaryRegionRequest;
+extern const struct moat_shape kms_shape_VerifyRequest;
+extern const struct moat_shape kms_shape_VerifyResponse;
+extern const struct moat_shape kms_shape_VerifyMacRequest;
+extern const struct moat_shape kms_shape_VerifyMacResponse;
 
+enum {
+    KMS_CANCEL_KEY_DELETION_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_CANCEL_KEY_DELETION_RESPONSE_KEY_ID = 0,
+};
+enum {
+    KMS_CREATE_ALIAS_REQUEST_ALIAS_NAME = 0,
+    KMS_CREATE_ALIAS_REQUEST_TARGET_KEY_ID = 1,
+};
+enum {
+    KMS_GRANT_CONSTRAINTS_ENCRYPTION_CONTEXT_SUBSET = 0,
+    KMS_GRANT_CONSTRAINTS_ENCRYPTION_CONTEXT_EQUALS = 1,
+};
+enum {
+    KMS_CREATE_GRANT_REQUEST_KEY_ID = 0,
+    KMS_CREATE_GRANT_REQUEST_GRANTEE_PRINCIPAL = 1,
+    KMS_CREATE_GRANT_REQUEST_RETIRING_PRINCIPAL = 2,
+    KMS_CREATE_GRANT_REQUEST_OPERATIONS = 3,
+    KMS_CREATE_GRANT_REQUEST_CONSTRAINTS = 4,
+    KMS_CREATE_GRANT_REQUEST_GRANT_TOKENS = 5,
+    KMS_CREATE_GRANT_REQUEST_NAME = 6,
+    KMS_CREATE_GRANT_REQUEST_DRY_RUN = 7,
+};
+enum {
+    KMS_CREATE_GRANT_RESPONSE_GRANT_TOKEN = 0,
+    KMS_CREATE_GRANT_RESPONSE_GRANT_ID = 1,
+};
+enum {
+    KMS_TAG_TAG_KEY = 0,
+    KMS_TAG_TAG_VALUE = 1,
+};
+enum {
+    KMS_CREATE_KEY_REQUEST_POLICY = 0,
+    KMS_CREATE_KEY_REQUEST_DESCRIPTION = 1,
+    KMS_CREATE_KEY_REQUEST_KEY_USAGE = 2,
+    KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC = 3,
+    KMS_CREATE_KEY_REQUEST_KEY_SPEC = 4,
+    KMS_CREATE_KEY_REQUEST_ORIGIN = 5,
+    KMS_CREATE_KEY_REQUEST_CUSTOM_KEY_STORE_ID = 6,
+    KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK = 7,
+    KMS_CREATE_KEY_REQUEST_TAGS = 8,
+    KMS_CREATE_KEY_REQUEST_MULTI_REGION = 9,
+    KMS_CREATE_KEY_REQUEST_XKS_KEY_ID = 10,
+};
+enum {
+    KMS_MULTI_REGION_KEY_ARN = 0,
+    KMS_MULTI_REGION_KEY_REGION = 1,
+};
+enum {
+    KMS_MULTI_REGION_CONFIGURATION_MULTI_REGION_KEY_TYPE = 0,
+    KMS_MULTI_REGION_CONFIGURATION_PRIMARY_KEY = 1,
+    KMS_MULTI_REGION_CONFIGURATION_REPLICA_KEYS = 2,
+};
+enum {
+    KMS_XKS_KEY_CONFIGURATION_TYPE_ID = 0,
+};
+enum {
+    KMS_KEY_METADATA_AWS_ACCOUNT_ID = 0,
+    KMS_KEY_METADATA_KEY_ID = 1,
+    KMS_KEY_METADATA_ARN = 2,
+    KMS_KEY_METADATA_CREATION_DATE = 3,
+    KMS_KEY_METADATA_ENABLED = 4,
+    KMS_KEY_METADATA_DESCRIPTION = 5,
+    KMS_KEY_METADATA_KEY_USAGE = 6,
+    KMS_KEY_METADATA_KEY_STATE = 7,
+    KMS_KEY_METADATA_DELETION_DATE = 8,
+    KMS_KEY_METADATA_VALID_TO = 9,
+    KMS_KEY_METADATA_ORIGIN = 10,
+    KMS_KEY_METADATA_CUSTOM_KEY_STORE_ID = 11,
+    KMS_KEY_METADATA_CLOUD_HSM_CLUSTER_ID = 12,
+    KMS_KEY_METADATA_EXPIRATION_MODEL = 13,
+    KMS_KEY_METADATA_KEY_MANAGER = 14,
+    KMS_KEY_METADATA_CUSTOMER_MASTER_KEY_SPEC = 15,
+    KMS_KEY_METADATA_KEY_SPEC = 16,
+    KMS_KEY_METADATA_ENCRYPTION_ALGORITHMS = 17,
+    KMS_KEY_METADATA_SIGNING_ALGORITHMS = 18,
+    KMS_KEY_METADATA_KEY_AGREEMENT_ALGORITHMS = 19,
+    KMS_KEY_METADATA_MULTI_REGION = 20,
+    KMS_KEY_METADATA_MULTI_REGION_CONFIGURATION = 21,
+    KMS_KEY_METADATA_PENDING_DELETION_WINDOW_IN_DAYS = 22,
+    KMS_KEY_METADATA_MAC_ALGORITHMS = 23,
+    KMS_KEY_METADATA_XKS_KEY_CONFIGURATION = 24,
+    KMS_KEY_METADATA_CURRENT_KEY_MATERIAL_ID = 25,
+};
+enum {
+    KMS_CREATE_KEY_RESPONSE_KEY_METADATA = 0,
+};
 enum {
     KMS_RECIPIENT_INFO_KEY_ENCRYPTION_ALGORITHM = 0,
     KMS_RECIPIENT_INFO_ATTESTATION_DOCUMENT = 1,
+};
+enum {
+    KMS_DECRYPT_REQUEST_CIPHERTEXT_BLOB = 0,
+    KMS_DECRYPT_REQUEST_ENCRYPTION_CONTEXT = 1,
+    KMS_DECRYPT_REQUEST_GRANT_TOKENS = 2,
+    KMS_DECRYPT_REQUEST_KEY_ID = 3,
+    KMS_DECRYPT_REQUEST_ENCRYPTION_ALGORITHM = 4,
+    KMS_DECRYPT_REQUEST_RECIPIENT = 5,
+    KMS_DECRYPT_REQUEST_DRY_RUN = 6,
+    KMS_DECRYPT_REQUEST_DRY_RUN_MODIFIERS = 7,
+};
+enum {
+    KMS_DECRYPT_RESPONSE_KEY_ID = 0,
+    KMS_DECRYPT_RESPONSE_PLAINTEXT = 1,
+    KMS_DECRYPT_RESPONSE_ENCRYPTION_ALGORITHM = 2,
+    KMS_DECRYPT_RESPONSE_CIPHERTEXT_FOR_RECIPIENT = 3,
+    KMS_DECRYPT_RESPONSE_KEY_MATERIAL_ID = 4,
+};
+enum {
+    KMS_DELETE_ALIAS_REQUEST_ALIAS_NAME = 0,
+};
+enum {
+    KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_ID = 0,
+    KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID = 1,
+};
+enum {
+    KMS_DELETE_IMPORTED_KEY_MATERIAL_RESPONSE_KEY_ID = 0,
+    KMS_DELETE_IMPORTED_KEY_MATERIAL_RESPONSE_KEY_MATERIAL_ID = 1,
+};
+enum {
+    KMS_DERIVE_SHARED_SECRET_REQUEST_KEY_ID = 0,
+    KMS_DERIVE_SHARED_SECRET_REQUEST_KEY_AGREEMENT_ALGORITHM = 1,
+    KMS_DERIVE_SHARED_SECRET_REQUEST_PUBLIC_KEY = 2,
+    KMS_DERIVE_SHARED_SECRET_REQUEST_GRANT_TOKENS = 3,
+    KMS_DERIVE_SHARED_SECRET_REQUEST_DRY_RUN = 4,
+    KMS_DERIVE_SHARED_SECRET_REQUEST_RECIPIENT = 5,
+};
+enum {
+    KMS_DERIVE_SHARED_SECRET_RESPONSE_KEY_ID = 0,
+    KMS_DERIVE_SHARED_SECRET_RESPONSE_SHARED_SECRET = 1,
+    KMS_DERIVE_SHARED_SECRET_RESPONSE_CIPHERTEXT_FOR_RECIPIENT = 2,
+    KMS_DERIVE_SHARED_SECRET_RESPONSE_KEY_AGREEMENT_ALGORITHM = 3,
+    KMS_DERIVE_SHARED_SECRET_RESPONSE_KEY_ORIGIN = 4,
+};
+enum {
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_ID = 0,
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_NAME = 1,
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_LIMIT = 2,
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_MARKER = 3,
+};
+enum {
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_CONNECTIVITY = 0,
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_ACCESS_KEY_ID = 1,
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_URI_ENDPOINT = 2,
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_URI_PATH = 3,
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_VPC_ENDPOINT_SERVICE_NAME = 4,
+    KMS_XKS_PROXY_CONFIGURATION_TYPE_VPC_ENDPOINT_SERVICE_OWNER = 5,
+};
+enum {
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CUSTOM_KEY_STORE_ID = 0,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CUSTOM_KEY_STORE_NAME = 1,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CLOUD_HSM_CLUSTER_ID = 2,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_TRUST_ANCHOR_CERTIFICATE = 3,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CONNECTION_STATE = 4,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CONNECTION_ERROR_CODE = 5,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CREATION_DATE = 6,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_CUSTOM_KEY_STORE_TYPE = 7,
+    KMS_CUSTOM_KEY_STORES_LIST_ENTRY_XKS_PROXY_CONFIGURATION = 8,
+};
+enum {
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_RESPONSE_CUSTOM_KEY_STORES = 0,
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_RESPONSE_NEXT_MARKER = 1,
+    KMS_DESCRIBE_CUSTOM_KEY_STORES_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_DESCRIBE_KEY_REQUEST_KEY_ID = 0,
+    KMS_DESCRIBE_KEY_REQUEST_GRANT_TOKENS = 1,
+};
+enum {
+    KMS_DESCRIBE_KEY_RESPONSE_KEY_METADATA = 0,
+};
+enum {
+    KMS_DISABLE_KEY_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_DISABLE_KEY_ROTATION_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_ENABLE_KEY_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_ENABLE_KEY_ROTATION_REQUEST_KEY_ID = 0,
+    KMS_ENABLE_KEY_ROTATION_REQUEST_ROTATION_PERIOD_IN_DAYS = 1,
+};
+enum {
+    KMS_ENCRYPT_REQUEST_KEY_ID = 0,
+    KMS_ENCRYPT_REQUEST_PLAINTEXT = 1,
+    KMS_ENCRYPT_REQUEST_ENCRYPTION_CONTEXT = 2,
+    KMS_ENCRYPT_REQUEST_GRANT_TOKENS = 3,
+    KMS_ENCRYPT_REQUEST_ENCRYPTION_ALGORITHM = 4,
+    KMS_ENCRYPT_REQUEST_DRY_RUN = 5,
+};
+enum {
+    KMS_ENCRYPT_RESPONSE_CIPHERTEXT_BLOB = 0,
+    KMS_ENCRYPT_RESPONSE_KEY_ID = 1,
+    KMS_ENCRYPT_RESPONSE_ENCRYPTION_ALGORITHM = 2,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_REQUEST_KEY_ID = 0,
+    KMS_GENERATE_DATA_KEY_REQUEST_ENCRYPTION_CONTEXT = 1,
+    KMS_GENERATE_DATA_KEY_REQUEST_NUMBER_OF_BYTES = 2,
+    KMS_GENERATE_DATA_KEY_REQUEST_KEY_SPEC = 3,
+    KMS_GENERATE_DATA_KEY_REQUEST_GRANT_TOKENS = 4,
+    KMS_GENERATE_DATA_KEY_REQUEST_RECIPIENT = 5,
+    KMS_GENERATE_DATA_KEY_REQUEST_DRY_RUN = 6,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_RESPONSE_CIPHERTEXT_BLOB = 0,
+    KMS_GENERATE_DATA_KEY_RESPONSE_PLAINTEXT = 1,
+    KMS_GENERATE_DATA_KEY_RESPONSE_KEY_ID = 2,
+    KMS_GENERATE_DATA_KEY_RESPONSE_CIPHERTEXT_FOR_RECIPIENT = 3,
+    KMS_GENERATE_DATA_KEY_RESPONSE_KEY_MATERIAL_ID = 4,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_ENCRYPTION_CONTEXT = 0,
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_KEY_ID = 1,
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_KEY_PAIR_SPEC = 2,
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_GRANT_TOKENS = 3,
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_RECIPIENT = 4,
+    KMS_GENERATE_DATA_KEY_PAIR_REQUEST_DRY_RUN = 5,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB = 0,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PRIVATE_KEY_PLAINTEXT = 1,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PUBLIC_KEY = 2,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_KEY_ID = 3,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_KEY_PAIR_SPEC = 4,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_CIPHERTEXT_FOR_RECIPIENT = 5,
+    KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_KEY_MATERIAL_ID = 6,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT = 0,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_KEY_ID = 1,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_KEY_PAIR_SPEC = 2,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_GRANT_TOKENS = 3,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN = 4,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB = 0,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PUBLIC_KEY = 1,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_ID = 2,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_PAIR_SPEC = 3,
+    KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_MATERIAL_ID = 4,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_KEY_ID = 0,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT = 1,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_KEY_SPEC = 2,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_NUMBER_OF_BYTES = 3,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_GRANT_TOKENS = 4,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN = 5,
+};
+enum {
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_RESPONSE_CIPHERTEXT_BLOB = 0,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_RESPONSE_KEY_ID = 1,
+    KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_RESPONSE_KEY_MATERIAL_ID = 2,
+};
+enum {
+    KMS_GENERATE_MAC_REQUEST_MESSAGE = 0,
+    KMS_GENERATE_MAC_REQUEST_KEY_ID = 1,
+    KMS_GENERATE_MAC_REQUEST_MAC_ALGORITHM = 2,
+    KMS_GENERATE_MAC_REQUEST_GRANT_TOKENS = 3,
+    KMS_GENERATE_MAC_REQUEST_DRY_RUN = 4,
+};
+enum {
+    KMS_GENERATE_MAC_RESPONSE_MAC = 0,
+    KMS_GENERATE_MAC_RESPONSE_MAC_ALGORITHM = 1,
+    KMS_GENERATE_MAC_RESPONSE_KEY_ID = 2,
 };
 enum {
     KMS_GENERATE_RANDOM_REQUEST_NUMBER_OF_BYTES = 0,
@@ -33,6 +525,305 @@ enum {
 enum {
     KMS_GENERATE_RANDOM_RESPONSE_PLAINTEXT = 0,
     KMS_GENERATE_RANDOM_RESPONSE_CIPHERTEXT_FOR_RECIPIENT = 1,
+};
+enum {
+    KMS_GET_KEY_LAST_USAGE_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_KEY_LAST_USAGE_DATA_OPERATION = 0,
+    KMS_KEY_LAST_USAGE_DATA_TIMESTAMP = 1,
+    KMS_KEY_LAST_USAGE_DATA_CLOUD_TRAIL_EVENT_ID = 2,
+    KMS_KEY_LAST_USAGE_DATA_KMS_REQUEST_ID = 3,
+};
+enum {
+    KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_ID = 0,
+    KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_LAST_USAGE = 1,
+    KMS_GET_KEY_LAST_USAGE_RESPONSE_TRACKING_START_DATE = 2,
+    KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_CREATION_DATE = 3,
+};
+enum {
+    KMS_GET_KEY_POLICY_REQUEST_KEY_ID = 0,
+    KMS_GET_KEY_POLICY_REQUEST_POLICY_NAME = 1,
+};
+enum {
+    KMS_GET_KEY_POLICY_RESPONSE_POLICY = 0,
+    KMS_GET_KEY_POLICY_RESPONSE_POLICY_NAME = 1,
+};
+enum {
+    KMS_GET_KEY_ROTATION_STATUS_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_GET_KEY_ROTATION_STATUS_RESPONSE_KEY_ROTATION_ENABLED = 0,
+    KMS_GET_KEY_ROTATION_STATUS_RESPONSE_KEY_ID = 1,
+    KMS_GET_KEY_ROTATION_STATUS_RESPONSE_ROTATION_PERIOD_IN_DAYS = 2,
+    KMS_GET_KEY_ROTATION_STATUS_RESPONSE_NEXT_ROTATION_DATE = 3,
+    KMS_GET_KEY_ROTATION_STATUS_RESPONSE_ON_DEMAND_ROTATION_START_DATE = 4,
+};
+enum {
+    KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_KEY_ID = 0,
+    KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_WRAPPING_ALGORITHM = 1,
+    KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_WRAPPING_KEY_SPEC = 2,
+};
+enum {
+    KMS_GET_PARAMETERS_FOR_IMPORT_RESPONSE_KEY_ID = 0,
+    KMS_GET_PARAMETERS_FOR_IMPORT_RESPONSE_IMPORT_TOKEN = 1,
+    KMS_GET_PARAMETERS_FOR_IMPORT_RESPONSE_PUBLIC_KEY = 2,
+    KMS_GET_PARAMETERS_FOR_IMPORT_RESPONSE_PARAMETERS_VALID_TO = 3,
+};
+enum {
+    KMS_GET_PUBLIC_KEY_REQUEST_KEY_ID = 0,
+    KMS_GET_PUBLIC_KEY_REQUEST_GRANT_TOKENS = 1,
+};
+enum {
+    KMS_GET_PUBLIC_KEY_RESPONSE_KEY_ID = 0,
+    KMS_GET_PUBLIC_KEY_RESPONSE_PUBLIC_KEY = 1,
+    KMS_GET_PUBLIC_KEY_RESPONSE_CUSTOMER_MASTER_KEY_SPEC = 2,
+    KMS_GET_PUBLIC_KEY_RESPONSE_KEY_SPEC = 3,
+    KMS_GET_PUBLIC_KEY_RESPONSE_KEY_USAGE = 4,
+    KMS_GET_PUBLIC_KEY_RESPONSE_ENCRYPTION_ALGORITHMS = 5,
+    KMS_GET_PUBLIC_KEY_RESPONSE_SIGNING_ALGORITHMS = 6,
+    KMS_GET_PUBLIC_KEY_RESPONSE_KEY_AGREEMENT_ALGORITHMS = 7,
+};
+enum {
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_ID = 0,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_IMPORT_TOKEN = 1,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_ENCRYPTED_KEY_MATERIAL = 2,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_VALID_TO = 3,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_EXPIRATION_MODEL = 4,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_IMPORT_TYPE = 5,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_DESCRIPTION = 6,
+    KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID = 7,
+};
+enum {
+    KMS_IMPORT_KEY_MATERIAL_RESPONSE_KEY_ID = 0,
+    KMS_IMPORT_KEY_MATERIAL_RESPONSE_KEY_MATERIAL_ID = 1,
+};
+enum {
+    KMS_LIST_ALIASES_REQUEST_KEY_ID = 0,
+    KMS_LIST_ALIASES_REQUEST_LIMIT = 1,
+    KMS_LIST_ALIASES_REQUEST_MARKER = 2,
+};
+enum {
+    KMS_ALIAS_LIST_ENTRY_ALIAS_NAME = 0,
+    KMS_ALIAS_LIST_ENTRY_ALIAS_ARN = 1,
+    KMS_ALIAS_LIST_ENTRY_TARGET_KEY_ID = 2,
+    KMS_ALIAS_LIST_ENTRY_CREATION_DATE = 3,
+    KMS_ALIAS_LIST_ENTRY_LAST_UPDATED_DATE = 4,
+};
+enum {
+    KMS_LIST_ALIASES_RESPONSE_ALIASES = 0,
+    KMS_LIST_ALIASES_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_ALIASES_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_GRANTS_REQUEST_LIMIT = 0,
+    KMS_LIST_GRANTS_REQUEST_MARKER = 1,
+    KMS_LIST_GRANTS_REQUEST_KEY_ID = 2,
+    KMS_LIST_GRANTS_REQUEST_GRANT_ID = 3,
+    KMS_LIST_GRANTS_REQUEST_GRANTEE_PRINCIPAL = 4,
+};
+enum {
+    KMS_GRANT_LIST_ENTRY_KEY_ID = 0,
+    KMS_GRANT_LIST_ENTRY_GRANT_ID = 1,
+    KMS_GRANT_LIST_ENTRY_NAME = 2,
+    KMS_GRANT_LIST_ENTRY_CREATION_DATE = 3,
+    KMS_GRANT_LIST_ENTRY_GRANTEE_PRINCIPAL = 4,
+    KMS_GRANT_LIST_ENTRY_RETIRING_PRINCIPAL = 5,
+    KMS_GRANT_LIST_ENTRY_ISSUING_ACCOUNT = 6,
+    KMS_GRANT_LIST_ENTRY_OPERATIONS = 7,
+    KMS_GRANT_LIST_ENTRY_CONSTRAINTS = 8,
+};
+enum {
+    KMS_LIST_GRANTS_RESPONSE_GRANTS = 0,
+    KMS_LIST_GRANTS_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_GRANTS_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_KEY_POLICIES_REQUEST_KEY_ID = 0,
+    KMS_LIST_KEY_POLICIES_REQUEST_LIMIT = 1,
+    KMS_LIST_KEY_POLICIES_REQUEST_MARKER = 2,
+};
+enum {
+    KMS_LIST_KEY_POLICIES_RESPONSE_POLICY_NAMES = 0,
+    KMS_LIST_KEY_POLICIES_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_KEY_POLICIES_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_KEY_ROTATIONS_REQUEST_KEY_ID = 0,
+    KMS_LIST_KEY_ROTATIONS_REQUEST_INCLUDE_KEY_MATERIAL = 1,
+    KMS_LIST_KEY_ROTATIONS_REQUEST_LIMIT = 2,
+    KMS_LIST_KEY_ROTATIONS_REQUEST_MARKER = 3,
+};
+enum {
+    KMS_ROTATIONS_LIST_ENTRY_KEY_ID = 0,
+    KMS_ROTATIONS_LIST_ENTRY_KEY_MATERIAL_ID = 1,
+    KMS_ROTATIONS_LIST_ENTRY_KEY_MATERIAL_DESCRIPTION = 2,
+    KMS_ROTATIONS_LIST_ENTRY_IMPORT_STATE = 3,
+    KMS_ROTATIONS_LIST_ENTRY_KEY_MATERIAL_STATE = 4,
+    KMS_ROTATIONS_LIST_ENTRY_EXPIRATION_MODEL = 5,
+    KMS_ROTATIONS_LIST_ENTRY_VALID_TO = 6,
+    KMS_ROTATIONS_LIST_ENTRY_ROTATION_DATE = 7,
+    KMS_ROTATIONS_LIST_ENTRY_ROTATION_TYPE = 8,
+};
+enum {
+    KMS_LIST_KEY_ROTATIONS_RESPONSE_ROTATIONS = 0,
+    KMS_LIST_KEY_ROTATIONS_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_KEY_ROTATIONS_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_KEYS_REQUEST_LIMIT = 0,
+    KMS_LIST_KEYS_REQUEST_MARKER = 1,
+};
+enum {
+    KMS_KEY_LIST_ENTRY_KEY_ID = 0,
+    KMS_KEY_LIST_ENTRY_KEY_ARN = 1,
+};
+enum {
+    KMS_LIST_KEYS_RESPONSE_KEYS = 0,
+    KMS_LIST_KEYS_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_KEYS_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_RESOURCE_TAGS_REQUEST_KEY_ID = 0,
+    KMS_LIST_RESOURCE_TAGS_REQUEST_LIMIT = 1,
+    KMS_LIST_RESOURCE_TAGS_REQUEST_MARKER = 2,
+};
+enum {
+    KMS_LIST_RESOURCE_TAGS_RESPONSE_TAGS = 0,
+    KMS_LIST_RESOURCE_TAGS_RESPONSE_NEXT_MARKER = 1,
+    KMS_LIST_RESOURCE_TAGS_RESPONSE_TRUNCATED = 2,
+};
+enum {
+    KMS_LIST_RETIRABLE_GRANTS_REQUEST_LIMIT = 0,
+    KMS_LIST_RETIRABLE_GRANTS_REQUEST_MARKER = 1,
+    KMS_LIST_RETIRABLE_GRANTS_REQUEST_RETIRING_PRINCIPAL = 2,
+};
+enum {
+    KMS_PUT_KEY_POLICY_REQUEST_KEY_ID = 0,
+    KMS_PUT_KEY_POLICY_REQUEST_POLICY_NAME = 1,
+    KMS_PUT_KEY_POLICY_REQUEST_POLICY = 2,
+    KMS_PUT_KEY_POLICY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK = 3,
+};
+enum {
+    KMS_RE_ENCRYPT_REQUEST_CIPHERTEXT_BLOB = 0,
+    KMS_RE_ENCRYPT_REQUEST_SOURCE_ENCRYPTION_CONTEXT = 1,
+    KMS_RE_ENCRYPT_REQUEST_SOURCE_KEY_ID = 2,
+    KMS_RE_ENCRYPT_REQUEST_DESTINATION_KEY_ID = 3,
+    KMS_RE_ENCRYPT_REQUEST_DESTINATION_ENCRYPTION_CONTEXT = 4,
+    KMS_RE_ENCRYPT_REQUEST_SOURCE_ENCRYPTION_ALGORITHM = 5,
+    KMS_RE_ENCRYPT_REQUEST_DESTINATION_ENCRYPTION_ALGORITHM = 6,
+    KMS_RE_ENCRYPT_REQUEST_GRANT_TOKENS = 7,
+    KMS_RE_ENCRYPT_REQUEST_DRY_RUN = 8,
+    KMS_RE_ENCRYPT_REQUEST_DRY_RUN_MODIFIERS = 9,
+};
+enum {
+    KMS_RE_ENCRYPT_RESPONSE_CIPHERTEXT_BLOB = 0,
+    KMS_RE_ENCRYPT_RESPONSE_SOURCE_KEY_ID = 1,
+    KMS_RE_ENCRYPT_RESPONSE_KEY_ID = 2,
+    KMS_RE_ENCRYPT_RESPONSE_SOURCE_ENCRYPTION_ALGORITHM = 3,
+    KMS_RE_ENCRYPT_RESPONSE_DESTINATION_ENCRYPTION_ALGORITHM = 4,
+    KMS_RE_ENCRYPT_RESPONSE_SOURCE_KEY_MATERIAL_ID = 5,
+    KMS_RE_ENCRYPT_RESPONSE_DESTINATION_KEY_MATERIAL_ID = 6,
+};
+enum {
+    KMS_REPLICATE_KEY_REQUEST_KEY_ID = 0,
+    KMS_REPLICATE_KEY_REQUEST_REPLICA_REGION = 1,
+    KMS_REPLICATE_KEY_REQUEST_POLICY = 2,
+    KMS_REPLICATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK = 3,
+    KMS_REPLICATE_KEY_REQUEST_DESCRIPTION = 4,
+    KMS_REPLICATE_KEY_REQUEST_TAGS = 5,
+};
+enum {
+    KMS_REPLICATE_KEY_RESPONSE_REPLICA_KEY_METADATA = 0,
+    KMS_REPLICATE_KEY_RESPONSE_REPLICA_POLICY = 1,
+    KMS_REPLICATE_KEY_RESPONSE_REPLICA_TAGS = 2,
+};
+enum {
+    KMS_RETIRE_GRANT_REQUEST_GRANT_TOKEN = 0,
+    KMS_RETIRE_GRANT_REQUEST_KEY_ID = 1,
+    KMS_RETIRE_GRANT_REQUEST_GRANT_ID = 2,
+    KMS_RETIRE_GRANT_REQUEST_DRY_RUN = 3,
+};
+enum {
+    KMS_REVOKE_GRANT_REQUEST_KEY_ID = 0,
+    KMS_REVOKE_GRANT_REQUEST_GRANT_ID = 1,
+    KMS_REVOKE_GRANT_REQUEST_DRY_RUN = 2,
+};
+enum {
+    KMS_ROTATE_KEY_ON_DEMAND_REQUEST_KEY_ID = 0,
+};
+enum {
+    KMS_ROTATE_KEY_ON_DEMAND_RESPONSE_KEY_ID = 0,
+};
+enum {
+    KMS_SCHEDULE_KEY_DELETION_REQUEST_KEY_ID = 0,
+    KMS_SCHEDULE_KEY_DELETION_REQUEST_PENDING_WINDOW_IN_DAYS = 1,
+};
+enum {
+    KMS_SCHEDULE_KEY_DELETION_RESPONSE_KEY_ID = 0,
+    KMS_SCHEDULE_KEY_DELETION_RESPONSE_DELETION_DATE = 1,
+    KMS_SCHEDULE_KEY_DELETION_RESPONSE_KEY_STATE = 2,
+    KMS_SCHEDULE_KEY_DELETION_RESPONSE_PENDING_WINDOW_IN_DAYS = 3,
+};
+enum {
+    KMS_SIGN_REQUEST_KEY_ID = 0,
+    KMS_SIGN_REQUEST_MESSAGE = 1,
+    KMS_SIGN_REQUEST_MESSAGE_TYPE = 2,
+    KMS_SIGN_REQUEST_GRANT_TOKENS = 3,
+    KMS_SIGN_REQUEST_SIGNING_ALGORITHM = 4,
+    KMS_SIGN_REQUEST_DRY_RUN = 5,
+};
+enum {
+    KMS_SIGN_RESPONSE_KEY_ID = 0,
+    KMS_SIGN_RESPONSE_SIGNATURE = 1,
+    KMS_SIGN_RESPONSE_SIGNING_ALGORITHM = 2,
+};
+enum {
+    KMS_TAG_RESOURCE_REQUEST_KEY_ID = 0,
+    KMS_TAG_RESOURCE_REQUEST_TAGS = 1,
+};
+enum {
+    KMS_UNTAG_RESOURCE_REQUEST_KEY_ID = 0,
+    KMS_UNTAG_RESOURCE_REQUEST_TAG_KEYS = 1,
+};
+enum {
+    KMS_UPDATE_ALIAS_REQUEST_ALIAS_NAME = 0,
+    KMS_UPDATE_ALIAS_REQUEST_TARGET_KEY_ID = 1,
+};
+enum {
+    KMS_UPDATE_KEY_DESCRIPTION_REQUEST_KEY_ID = 0,
+    KMS_UPDATE_KEY_DESCRIPTION_REQUEST_DESCRIPTION = 1,
+};
+enum {
+    KMS_UPDATE_PRIMARY_REGION_REQUEST_KEY_ID = 0,
+    KMS_UPDATE_PRIMARY_REGION_REQUEST_PRIMARY_REGION = 1,
+};
+enum {
+    KMS_VERIFY_REQUEST_KEY_ID = 0,
+    KMS_VERIFY_REQUEST_MESSAGE = 1,
+    KMS_VERIFY_REQUEST_MESSAGE_TYPE = 2,
+    KMS_VERIFY_REQUEST_SIGNATURE = 3,
+    KMS_VERIFY_REQUEST_SIGNING_ALGORITHM = 4,
+    KMS_VERIFY_REQUEST_GRANT_TOKENS = 5,
+    KMS_VERIFY_REQUEST_DRY_RUN = 6,
+};
+enum {
+    KMS_VERIFY_RESPONSE_KEY_ID = 0,
+    KMS_VERIFY_RESPONSE_SIGNATURE_VALID = 1,
+    KMS_VERIFY_RESPONSE_SIGNING_ALGORITHM = 2,
+};
+enum {
+    KMS_VERIFY_MAC_REQUEST_MESSAGE = 0,
+    KMS_VERIFY_MAC_REQUEST_KEY_ID = 1,
+    KMS_VERIFY_MAC_REQUEST_MAC_ALGORITHM = 2,
+    KMS_VERIFY_MAC_REQUEST_MAC = 3,
+    KMS_VERIFY_MAC_REQUEST_GRANT_TOKENS = 4,
+    KMS_VERIFY_MAC_REQUEST_DRY_RUN = 5,
+};
+enum {
+    KMS_VERIFY_MAC_RESPONSE_KEY_ID = 0,
+    KMS_VERIFY_MAC_RESPONSE_MAC_VALID = 1,
+    KMS_VERIFY_MAC_RESPONSE_MAC_ALGORITHM = 2,
 };
 
 #endif
