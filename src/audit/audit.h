@@ -37,10 +37,6 @@ const char *audit_cross_account(const struct moat_call *call);
 size_t audit_record_build(struct moat_call *call, const char *owner,
                           struct store_audit_row rows[2]);
 
-/* A text column value: the slice itself when it is valid UTF-8 without NUL,
- * else a copy in the arena with U+FFFD for each bad byte (stores refuse them). */
-struct moat_slice audit_clean_text(struct moat_arena *a, struct moat_slice s);
-
 /* hash = SHA-256(prev_hash || seq as 8 bytes big-endian || record). */
 void audit_chain_hash(const uint8_t prev[32], int64_t seq, struct moat_slice record,
                       uint8_t out[32]);

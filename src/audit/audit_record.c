@@ -1,13 +1,14 @@
 /* audit_record.c: builds a call's CloudTrail record (eventVersion 1.11) in
  * AWS's field order, with the userIdentity shape of its principal, and the
  * LookupEvents columns of its row; a cross-account call also gets the
- * resource owner's copy. Every string is written as valid UTF-8.
+ * resource owner's copy. Records and columns are always valid UTF-8.
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html */
 #include "audit/audit.h"
 
 #include "core/buf.h"
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/json.h"
 #include "crypto/digest.h"
 #include "crypto/rootkey.h"
@@ -17,104 +18,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-/* ---- JSON output that is always valid UTF-8 ------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is not one. */
-static size_t utf8_seq(const uint8_t *p, size_t n)
-{
-    uint8_t c = p[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        len = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef)
-        len = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4)
-        len = 4, cp = c & 0x07;
-    else
-        return 0;
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-/* A JSON string literal; bytes that are not UTF-8 become U+FFFD. */
-static void put_string(struct moat_buf *b, struct moat_slice s)
-{
-    static const char hex[] = "0123456789abcdef";
-    moat_buf_append_u8(b, '"');
-    size_t start = 0, i = 0;
-    while (i < s.len) {
-        uint8_t c = s.ptr[i];
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            i++;
-            continue;
-        }
-        if (c >= 0x80) {
-            size_t n = utf8_seq(s.ptr + i, s.len - i);
-            if (n) {
-                i += n;
-                continue;
-            }
-        }
-        moat_buf_append_bytes(b, s.ptr + start, i - start);
-        switch (c) {
-        case '"': moat_buf_append_bytes(b, "\\\"", 2); break;
-        case '\\': moat_buf_append_bytes(b, "\\\\", 2); break;
-        case '\n': moat_buf_append_bytes(b, "\\n", 2); break;
-        case '\r': moat_buf_append_bytes(b, "\\r", 2); break;
-        case '\t': moat_buf_append_bytes(b, "\\t", 2); break;
-        default:
-            if (c >= 0x80) {
-                moat_buf_append_bytes(b, "\\ufffd", 6);
-            } else {
-                char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                moat_buf_append_bytes(b, u, 6);
-            }
-        }
-        i++;
-        start = i;
-    }
-    moat_buf_append_bytes(b, s.ptr + start, s.len - start);
-    moat_buf_append_u8(b, '"');
-}
-
-struct moat_slice audit_clean_text(struct moat_arena *a, struct moat_slice s)
-{
-    size_t i = 0;
-    while (i < s.len) {
-        size_t n = s.ptr[i] ? utf8_seq(s.ptr + i, s.len - i) : 0;
-        if (!n)
-            break;
-        i += n;
-    }
-    if (i == s.len)
-        return s;
-    struct moat_buf b;
-    moat_buf_init(&b, a, s.len + 8);
-    for (i = 0; i < s.len;) {
-        size_t n = s.ptr[i] ? utf8_seq(s.ptr + i, s.len - i) : 0;
-        if (n) {
-            moat_buf_append_bytes(&b, s.ptr + i, n);
-            i += n;
-        } else {
-            moat_buf_append_bytes(&b, "\xef\xbf\xbd", 3);
-            i++;
-        }
-    }
-    return moat_buf_slice(&b);
-}
 
 static void key(struct moat_buf *b, bool *first, const char *name)
 {
@@ -129,7 +32,7 @@ static void key(struct moat_buf *b, bool *first, const char *name)
 static void kv_str(struct moat_buf *b, bool *first, const char *name, struct moat_slice v)
 {
     key(b, first, name);
-    put_string(b, v);
+    moat_json_write_string(b, v);
 }
 
 static void kv_cstr(struct moat_buf *b, bool *first, const char *name, const char *v)
@@ -234,7 +137,7 @@ static void write_value(struct moat_buf *b, const struct moat_shape *shape,
                 continue;
             if (n++)
                 moat_buf_append_u8(b, ',');
-            put_string(b, v->u.entries[i].key);
+            moat_json_write_string(b, v->u.entries[i].key);
             moat_buf_append_u8(b, ':');
             write_value(b, item, v->u.entries[i].value);
         }
@@ -245,7 +148,7 @@ static void write_value(struct moat_buf *b, const struct moat_shape *shape,
         java_date(b, v->u.ts_ms);
         return;
     case MOAT_V_STRING:
-        put_string(b, v->u.s);
+        moat_json_write_string(b, v->u.s);
         return;
     case MOAT_V_NUMBER:
         /* the JSON parser checked the number's text */
@@ -577,19 +480,19 @@ static void fill_row(struct moat_call *call, const struct record_view *view,
     memset(row, 0, sizeof(*row));
     row->record = build_json(call, view);
     row->event_time_ms = call->now_ms;
-    row->account_id = audit_clean_text(a, moat_slice_cstr(view->recipient));
+    row->account_id = moat_utf8_sanitize(a, moat_slice_cstr(view->recipient));
     row->event_id = moat_slice_cstr(view->event_id);
-    row->event_name = audit_clean_text(
+    row->event_name = moat_utf8_sanitize(
         a, moat_slice_cstr(call->event_name ? call->event_name
                                             : call->op_shape ? call->op_shape->name : ""));
     row->event_source = moat_slice_cstr(svc ? svc->event_source : "");
-    row->username = audit_clean_text(a, username_of(call->principal, view->as_account));
-    row->access_key_id = audit_clean_text(a, identity_access_key(call, view->as_account));
+    row->username = moat_utf8_sanitize(a, username_of(call->principal, view->as_account));
+    row->access_key_id = moat_utf8_sanitize(a, identity_access_key(call, view->as_account));
     row->read_only = call->op ? !(call->op->flags & MOAT_OP_MUTATES) : call->read_only_event;
     row->management = !(call->op && (call->op->flags & MOAT_OP_DATA_EVENT));
     for (size_t i = 0; i < call->audit_resource_count && i < STORE_AUDIT_MAX_RESOURCES; i++) {
-        row->resource_types[i] = audit_clean_text(a, moat_slice_cstr(call->audit_resource_types[i]));
-        row->resource_names[i] = audit_clean_text(a, moat_slice_cstr(call->audit_resource_arns[i]));
+        row->resource_types[i] = moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_types[i]));
+        row->resource_names[i] = moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_arns[i]));
         row->resource_count++;
     }
 }

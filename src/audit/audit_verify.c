@@ -4,6 +4,7 @@
 #include "audit/audit.h"
 
 #include "core/clock.h"
+#include "core/encoding.h"
 #include "core/json.h"
 
 #include <string.h>
@@ -42,7 +43,7 @@ static struct moat_slice username(const struct moat_value *ident)
 
 static bool same(struct moat_arena *a, struct moat_slice column, struct moat_slice from_record)
 {
-    return moat_slice_eq(column, audit_clean_text(a, from_record));
+    return moat_slice_eq(column, moat_utf8_sanitize(a, from_record));
 }
 
 const char *audit_row_check(struct moat_arena *a, const struct store_audit_row *row)
