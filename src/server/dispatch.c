@@ -308,6 +308,10 @@ void dispatch_request(struct http_request *req, void *app)
 
     if (!route(d, req))
         return;
+    /* The record names the operation asked for, even when it fails before the
+     * operation is found (bad signature, unknown or unsupported operation). */
+    if (d->op_name.len)
+        call->event_name = moat_arena_cstr(a, d->op_name);
     const struct moat_service *svc = call->service;
     if (!call->db) {
         fail(d, moat_internal(call, "no store connection"));
