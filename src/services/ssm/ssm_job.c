@@ -109,20 +109,20 @@ static void carry_out(struct moat_call *call, void *arg)
         return;
     }
     const char *reason;
-    int64_t hours = pol->period_ms / 3600000;
-    const char *unit = hours % 24 == 0 ? "days" : "hours";
-    int64_t amount = hours % 24 == 0 ? hours / 24 : hours;
     if (moat_slice_eq_cstr(pol->type, "ExpirationNotification")) {
         iso_ms(ssm_expiration_ms(&p), when);
         reason = moat_arena_printf(a,
-                                   "The parameter will expire in %lld %s, at %s. This notification "
-                                   "was generated based on the policy created at %s",
-                                   (long long)amount, unit, when, created);
+                                   "The parameter will expire at %s. This notification was "
+                                   "generated based on the policy created at %s",
+                                   when, created);
     } else {
+        int64_t hours = pol->period_ms / 3600000;
+        bool days = hours % 24 == 0;
         reason = moat_arena_printf(a,
                                    "The parameter has not been changed for %lld %s. This "
                                    "notification was generated based on the policy created at %s",
-                                   (long long)amount, unit, created);
+                                   (long long)(days ? hours / 24 : hours), days ? "days" : "hours",
+                                   created);
     }
     /* The policy is done; copy the list so that its status can change. */
     struct ssm_stored_policy *copy = moat_arena_alloc(a, p.policy_count * sizeof(*copy));
