@@ -168,6 +168,21 @@ static void write_value(struct moat_buf *b, const struct moat_shape *shape,
     }
 }
 
+/* Whether a value would log as something: a struct needs a loggable member. */
+static bool has_content(const struct moat_value *v)
+{
+    if (!v || v->type == MOAT_V_NULL)
+        return false;
+    if (v->type != MOAT_V_STRUCT)
+        return true;
+    const struct moat_shape *shape = v->shape;
+    for (uint32_t i = 0; i < v->count; i++)
+        if (loggable(shape && i < shape->count ? shape->members[i].shape : NULL,
+                     v->u.members[i]))
+            return true;
+    return false;
+}
+
 /* ---- userIdentity ---------------------------------------------------------------------- */
 
 static const struct moat_call *top_of(const struct moat_call *call)
@@ -354,6 +369,15 @@ struct record_view {
     const char *event_id;
 };
 
+/* readOnly: operations that change nothing, and those AWS logs as reads although moat
+ * stores something for them (STS credentials). */
+static bool read_only_of(const struct moat_call *call)
+{
+    if (!call->op)
+        return call->read_only_event;
+    return !(call->op->flags & MOAT_OP_MUTATES) || (call->op->flags & MOAT_OP_READ_ONLY_EVENT);
+}
+
 static struct moat_slice build_json(struct moat_call *call, const struct record_view *view)
 {
     const struct moat_service *svc = call->service;
@@ -394,7 +418,7 @@ static struct moat_slice build_json(struct moat_call *call, const struct record_
         call->op->audit(call, &req_params, &resp_elements);
     key(&b, &first, "requestParameters");
     const struct moat_value *rp = custom ? req_params : call->input;
-    if (rp && (rp->type != MOAT_V_STRUCT || rp->count))
+    if (has_content(rp))
         write_value(&b, custom ? rp->shape : call->op_shape ? call->op_shape->input : NULL, rp);
     else
         moat_buf_append_cstr(&b, "null");
@@ -403,7 +427,7 @@ static struct moat_slice build_json(struct moat_call *call, const struct record_
     bool log_response = call->op && (call->op->flags & (MOAT_OP_MUTATES | MOAT_OP_LOG_RESPONSE));
     const struct moat_value *re =
         custom ? resp_elements : (!call->error && log_response ? call->output : NULL);
-    if (re && (re->type != MOAT_V_STRUCT || re->count))
+    if (has_content(re))
         write_value(&b, custom ? re->shape : call->op_shape ? call->op_shape->output : NULL, re);
     else
         moat_buf_append_cstr(&b, "null");
@@ -414,8 +438,7 @@ static struct moat_slice build_json(struct moat_call *call, const struct record_
     if (!service_event)
         kv_cstr(&b, &first, "requestID", call->request_id);
     kv_cstr(&b, &first, "eventID", view->event_id);
-    bool read_only = call->op ? !(call->op->flags & MOAT_OP_MUTATES) : call->read_only_event;
-    kv_bool(&b, &first, "readOnly", read_only);
+    kv_bool(&b, &first, "readOnly", read_only_of(call));
     if (call->audit_resource_count) {
         const char *owner = call->authz.resource_account ? call->authz.resource_account
                                                          : call->account_id;
@@ -488,7 +511,7 @@ static void fill_row(struct moat_call *call, const struct record_view *view,
     row->event_source = moat_slice_cstr(svc ? svc->event_source : "");
     row->username = moat_utf8_sanitize(a, username_of(call->principal, view->as_account));
     row->access_key_id = moat_utf8_sanitize(a, identity_access_key(call, view->as_account));
-    row->read_only = call->op ? !(call->op->flags & MOAT_OP_MUTATES) : call->read_only_event;
+    row->read_only = read_only_of(call);
     row->management = !(call->op && (call->op->flags & MOAT_OP_DATA_EVENT));
     for (size_t i = 0; i < call->audit_resource_count && i < STORE_AUDIT_MAX_RESOURCES; i++) {
         row->resource_types[i] = moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_types[i]));
