@@ -37,6 +37,8 @@ enum moat_op_flag {
     MOAT_OP_DATA_EVENT = 1 << 1, /* CloudTrail data event (not a management event) */
     MOAT_OP_NO_AUTHZ = 1 << 2,   /* AWS authorises nothing (sts:GetCallerIdentity) */
     MOAT_OP_LOG_RESPONSE = 1 << 3, /* log responseElements for a read-only call */
+    MOAT_OP_READ_ONLY_EVENT = 1 << 4, /* CloudTrail readOnly although it writes (STS issuing
+                                         credentials) */
 };
 
 struct moat_operation {
