@@ -53,6 +53,12 @@ static struct moat_error *forget_replica(struct moat_call *call, const struct km
             if (strcmp(k.replicas[j], key->region) != 0)
                 moat_list_push(call->arena, l, moat_value_cstring(call->arena, k.replicas[j]));
         moat_map_set(call->arena, k.doc, MOAT_LIT("Replicas"), l);
+        if (k.state == KMS_STATE_PENDING_REPLICA_DELETION && l->count == 0) {
+            /* the primary's own waiting period starts when its last replica is gone */
+            moat_map_set_cstr(call->arena, k.doc, "State", "PendingDeletion");
+            kms_doc_set_int(call->arena, k.doc, "DeletionDate",
+                            call->now_ms + (int64_t)k.pending_days * 24 * 3600 * 1000);
+        }
         err = kms_key_save(call, &k);
         if (err)
             return err;
