@@ -65,7 +65,7 @@ struct moat_service {
 
 /* ---- the call a handler receives --------------------------------------- */
 
-#define MOAT_AUTHZ_MAX_RESOURCES 8
+#define MOAT_AUTHZ_MAX_RESOURCES 16
 
 /* What authorization evaluates, filled from the operation row and its authz fn. */
 struct moat_authz {

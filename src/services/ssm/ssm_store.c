@@ -291,21 +291,45 @@ int64_t ssm_label_version(const struct ssm_param *p, struct moat_slice label)
 
 /* ---- loads ------------------------------------------------------------------------ */
 
+/* The first parameter a read-only call loads, kept for its handler: authorization loads
+ * it for the resource tags, the handler then needs it again. Mutating calls reload inside
+ * the writer's transaction. */
+struct loaded {
+    struct moat_slice key;
+    struct ssm_param p;
+    bool found;
+};
+
 struct moat_error *ssm_load(struct moat_call *call, struct moat_slice key, struct ssm_param *out,
                             bool *found)
 {
     struct store_record r;
     *found = false;
+    struct loaded *memo = call->service_data;
+    if (memo && !call->writable && moat_slice_eq(memo->key, key)) {
+        *out = memo->p;
+        *found = memo->found;
+        return NULL;
+    }
     struct moat_slice k = ssm_param_key(call->arena, call->account_id, call->region, key);
     enum store_status st = store_get(call->db, call->arena, SSM_NS_PARAM, k, &r);
-    if (st == STORE_NOT_FOUND)
-        return NULL;
-    if (st != STORE_OK)
+    if (st != STORE_OK && st != STORE_NOT_FOUND)
         return moat_internal(call, "ssm: parameter read failed");
-    if (!ssm_record_decode(call->arena, r.value, out))
-        return moat_internal(call, "ssm: corrupt parameter record");
-    out->store_version = r.version;
-    *found = true;
+    if (st == STORE_NOT_FOUND)
+        memset(out, 0, sizeof(*out));
+    if (st == STORE_OK) {
+        if (!ssm_record_decode(call->arena, r.value, out))
+            return moat_internal(call, "ssm: corrupt parameter record");
+        out->store_version = r.version;
+        *found = true;
+    }
+    if (!memo && !call->writable) {
+        memo = moat_arena_alloc(call->arena, sizeof(*memo));
+        memo->key = key;
+        memo->p = *out;
+        memo->found = *found;
+        call->service_data = memo;
+    }
     return NULL;
 }
 
