@@ -575,6 +575,20 @@ def test_cloudtrail_records_never_hold_secret_values(moat, sm):
             "GetRandomPassword"} <= set(seen)
     create = [r for r in seen["CreateSecret"] if r["requestParameters"]["name"] == name][0]
     assert create["readOnly"] is False and create["responseElements"]["name"] == name
+    arn = create["responseElements"]["arn"]
+    assert "aRN" not in create["responseElements"]
+    # envelope encryption: GenerateDataKey on the caller's behalf, with the secret as context
+    gdk = [r for r in seen["GenerateDataKey"]
+           if r["requestParameters"]["encryptionContext"]["SecretARN"] == arn]
+    assert len(gdk) == 3  # CreateSecret, PutSecretValue, UpdateSecret
+    assert gdk[0]["userIdentity"]["invokedBy"] == "secretsmanager.amazonaws.com"
+    assert gdk[0]["sourceIPAddress"] == "secretsmanager.amazonaws.com"
+    assert gdk[0]["requestParameters"]["keyId"] == "alias/aws/secretsmanager"
+    assert set(gdk[0]["requestParameters"]["encryptionContext"]) == {"SecretARN",
+                                                                      "SecretVersionId"}
+    dec = [r for r in seen["Decrypt"]
+           if r["requestParameters"]["encryptionContext"]["SecretARN"] == arn]
+    assert dec and dec[0]["userIdentity"]["invokedBy"] == "secretsmanager.amazonaws.com"
     assert "secretString" not in create["requestParameters"]
     get = [r for r in seen["GetSecretValue"] if r["requestParameters"]["secretId"] == name]
     assert get and get[0]["readOnly"] is True and get[0]["responseElements"] is None

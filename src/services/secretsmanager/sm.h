@@ -199,6 +199,10 @@ SM_HANDLER(sm_replicate_secret_to_regions);
 SM_HANDLER(sm_remove_regions_from_replication);
 SM_HANDLER(sm_stop_replication_to_replica);
 
+/* CloudTrail requestParameters/responseElements of mutating operations (sm_audit.c). */
+void sm_audit(struct moat_call *call, struct moat_value **request_parameters,
+              struct moat_value **response_elements);
+
 /* ---- shared helpers ------------------------------------------------------------- */
 
 /* Adds a version holding `plain` with the given labels (sm_values.c). A token that names

@@ -363,9 +363,10 @@ static struct moat_error *authz_replicate(struct moat_call *call, const struct m
 
 /* ---- the table ----------------------------------------------------------------------- */
 
+/* Mutating operations log their response with "arn" (sm_audit.c). */
 #define OP(op, fn, act, az, fl)                                                                    \
     {.shape = SECRETSMANAGER_OP_##op, .handler = fn, .action = "secretsmanager:" act,             \
-     .authz = az, .flags = fl}
+     .authz = az, .flags = fl, .audit = (fl) & MOAT_OP_MUTATES ? sm_audit : NULL}
 
 static const struct moat_operation sm_operations[] = {
     OP(CREATE_SECRET, sm_create_secret, "CreateSecret", authz_create, MOAT_OP_MUTATES),
