@@ -170,6 +170,17 @@ const char *kms_alias_arn(struct moat_arena *a, const char *region, const char *
 struct moat_slice kms_record_key(struct moat_arena *a, const char *account, const char *region,
                                  const char *id);
 
+/* The pieces of a KeyId parameter, without looking anything up. */
+enum kms_id_kind { KMS_ID_BAD_KEY = 0, KMS_ID_BAD_ARN, KMS_ID_KEY, KMS_ID_ALIAS };
+struct kms_id_parts {
+    enum kms_id_kind kind;
+    bool arn;                         /* written as an ARN (region and account set) */
+    struct moat_slice region, account;
+    struct moat_slice id;             /* the key id, or "alias/<name>" */
+};
+/* True for a well-formed key id, key ARN, alias name or alias ARN. */
+bool kms_key_id_parse(struct moat_slice in, struct kms_id_parts *out);
+
 /* Resolves a KeyId parameter (key id, key ARN, alias name or alias ARN) against the
  * caller's account and region. allow_alias false: aliases are refused as AWS does for
  * management operations. Aliases are followed to their key. */

@@ -599,6 +599,41 @@ static struct moat_error *alias_target(struct moat_call *call, const char *accou
     return NULL;
 }
 
+bool kms_key_id_parse(struct moat_slice in, struct kms_id_parts *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = in;
+    if (moat_slice_starts_with(in, MOAT_LIT("arn:"))) {
+        /* arn:<partition>:kms:<region>:<account>:key/<id> | alias/<name> */
+        struct moat_slice rest = in, parts[6];
+        size_t np = 0;
+        while (np < 5 && moat_slice_split(&rest, ':', &parts[np]))
+            np++;
+        parts[5] = rest;
+        out->arn = true;
+        out->kind = KMS_ID_BAD_ARN;
+        if (np != 5 || !moat_slice_eq_cstr(parts[2], "kms") || !valid_account(parts[4]) ||
+            !parts[3].len)
+            return false;
+        out->region = parts[3];
+        out->account = parts[4];
+        if (moat_slice_starts_with(parts[5], MOAT_LIT("key/"))) {
+            out->id = moat_slice_sub(parts[5], 4, parts[5].len);
+            out->kind = valid_key_id(out->id) ? KMS_ID_KEY : KMS_ID_BAD_KEY;
+        } else if (moat_slice_starts_with(parts[5], MOAT_LIT("alias/")) && parts[5].len > 6) {
+            out->id = parts[5];
+            out->kind = KMS_ID_ALIAS;
+        }
+        return out->kind == KMS_ID_KEY || out->kind == KMS_ID_ALIAS;
+    }
+    if (moat_slice_starts_with(in, MOAT_LIT("alias/"))) {
+        out->kind = in.len > 6 ? KMS_ID_ALIAS : KMS_ID_BAD_KEY;
+        return out->kind == KMS_ID_ALIAS;
+    }
+    out->kind = valid_key_id(in) ? KMS_ID_KEY : KMS_ID_BAD_KEY;
+    return out->kind == KMS_ID_KEY;
+}
+
 struct moat_error *kms_resolve(struct moat_call *call, struct moat_slice key_id, bool allow_alias,
                                struct kms_ref *out)
 {
@@ -606,34 +641,19 @@ struct moat_error *kms_resolve(struct moat_call *call, struct moat_slice key_id,
     memset(out, 0, sizeof(*out));
     out->account = call->account_id;
     out->region = call->region;
-    struct moat_slice id = key_id;
-    bool alias = false;
-    if (moat_slice_starts_with(key_id, MOAT_LIT("arn:"))) {
-        /* arn:<partition>:kms:<region>:<account>:key/<id> | alias/<name> */
-        struct moat_slice rest = key_id, parts[6];
-        size_t np = 0;
-        while (np < 5 && moat_slice_split(&rest, ':', &parts[np]))
-            np++;
-        parts[5] = rest;
-        if (np != 5 || !moat_slice_eq_cstr(parts[2], "kms") || !valid_account(parts[4]))
-            return moat_fail(call, &kms_not_found, "Invalid arn %.*s", MOAT_FMT(key_id));
-        if (!moat_slice_eq_cstr(parts[3], call->region))
-            return moat_fail(call, &kms_not_found, "Invalid arn %.*s", MOAT_FMT(parts[3]));
-        out->account = moat_arena_cstr(a, parts[4]);
-        if (moat_slice_starts_with(parts[5], MOAT_LIT("key/"))) {
-            id = moat_slice_sub(parts[5], 4, parts[5].len);
-        } else if (moat_slice_starts_with(parts[5], MOAT_LIT("alias/"))) {
-            id = parts[5];
-            alias = true;
-        } else {
-            return moat_fail(call, &kms_not_found, "Invalid arn %.*s", MOAT_FMT(key_id));
-        }
-    } else if (moat_slice_starts_with(key_id, MOAT_LIT("alias/"))) {
-        alias = true;
+    struct kms_id_parts p;
+    kms_key_id_parse(key_id, &p);
+    if (p.kind == KMS_ID_BAD_ARN)
+        return moat_fail(call, &kms_not_found, "Invalid arn %.*s", MOAT_FMT(key_id));
+    if (p.arn) {
+        if (!moat_slice_eq_cstr(p.region, call->region))
+            return moat_fail(call, &kms_not_found, "Invalid arn %.*s", MOAT_FMT(p.region));
+        out->account = moat_arena_cstr(a, p.account);
     }
-    if (alias) {
-        if (!allow_alias)
-            return moat_fail(call, &kms_not_found, "Invalid keyId %.*s", MOAT_FMT(key_id));
+    if (p.kind == KMS_ID_BAD_KEY || (p.kind == KMS_ID_ALIAS && !allow_alias))
+        return moat_fail(call, &kms_not_found, "Invalid keyId %.*s", MOAT_FMT(key_id));
+    if (p.kind == KMS_ID_ALIAS) {
+        struct moat_slice id = p.id;
         out->alias = moat_arena_cstr(a, id);
         out->alias_arn = kms_alias_arn(a, out->region, out->account, out->alias);
         struct moat_error *err =
@@ -648,12 +668,10 @@ struct moat_error *kms_resolve(struct moat_call *call, struct moat_slice key_id,
         }
         return err;
     }
-    if (!valid_key_id(id))
-        return moat_fail(call, &kms_not_found, "Invalid keyId %.*s", MOAT_FMT(key_id));
-    char *kid = moat_arena_cstr(a, id);
-    for (char *p = kid; *p; p++)
-        if (*p >= 'A' && *p <= 'F')
-            *p = (char)(*p - 'A' + 'a');
+    char *kid = moat_arena_cstr(a, p.id);
+    for (char *c = kid; *c; c++)
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char)(*c - 'A' + 'a');
     out->key_id = kid;
     return NULL;
 }
