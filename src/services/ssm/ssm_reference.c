@@ -5,6 +5,7 @@
  */
 #include "services/ssm/ssm.h"
 
+#include "aws/shapes/shapes_secretsmanager.h"
 #include "aws/shapes/shapes_ssm.h"
 #include "core/buf.h"
 #include "core/encoding.h"
@@ -18,25 +19,6 @@
 bool ssm_is_secret_reference(struct moat_slice name)
 {
     return moat_slice_starts_with(name, MOAT_LIT(PREFIX));
-}
-
-/* Member of a generated struct by its model name. */
-static struct moat_value *member(const struct moat_value *st, const char *name)
-{
-    unsigned idx;
-    if (!st || !st->shape || !moat_shape_member(st->shape, moat_slice_cstr(name), &idx))
-        return NULL;
-    return moat_get(st, idx);
-}
-
-static bool set_member(struct moat_arena *a, struct moat_value *st, const char *name,
-                       struct moat_slice v)
-{
-    unsigned idx;
-    if (!st || !st->shape || !moat_shape_member(st->shape, moat_slice_cstr(name), &idx))
-        return false;
-    moat_set_str(a, st, idx, v);
-    return true;
 }
 
 static bool uuid_like(struct moat_slice s)
@@ -85,10 +67,13 @@ struct moat_error *ssm_get_secret_reference(struct moat_call *call, struct moat_
                          "Secrets Manager references are not available: this endpoint does not "
                          "run Secrets Manager.");
     struct moat_value *in = moat_call_internal_input(call, "secretsmanager", "GetSecretValue");
-    set_member(a, in, "SecretId", secret);
+    moat_set_str(a, in, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_SECRET_ID, secret);
     if (selector.len > 1) {
         struct moat_slice word = moat_slice_sub(selector, 1, selector.len);
-        set_member(a, in, uuid_like(word) ? "VersionId" : "VersionStage", word);
+        moat_set_str(a, in,
+                     uuid_like(word) ? SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_ID
+                                     : SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_STAGE,
+                     word);
     }
     struct moat_call *child = moat_call_internal(call, "secretsmanager", "GetSecretValue", in);
     if (child->error) {
@@ -108,10 +93,14 @@ struct moat_error *ssm_get_secret_reference(struct moat_call *call, struct moat_
                          MOAT_FMT(child->error->message));
     }
     const struct moat_value *o = child->output;
-    struct moat_value *s = member(o, "SecretString"), *b = member(o, "SecretBinary"),
-                      *arn = member(o, "ARN"), *sname = member(o, "Name"),
-                      *vid = member(o, "VersionId"), *stages = member(o, "VersionStages"),
-                      *created = member(o, "CreatedDate");
+    struct moat_value *s = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_SECRET_STRING),
+                      *b = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_SECRET_BINARY),
+                      *arn = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_ARN),
+                      *sname = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_NAME),
+                      *vid = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_VERSION_ID),
+                      *stages =
+                          moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_VERSION_STAGES),
+                      *created = moat_get(o, SECRETSMANAGER_GET_SECRET_VALUE_RESPONSE_CREATED_DATE);
     struct moat_slice value = MOAT_NULL_SLICE;
     struct moat_buf bin;
     if (s && s->type == MOAT_V_STRING) {
