@@ -544,13 +544,16 @@ struct moat_error *kms_key_get(struct moat_call *call, const struct kms_ref *ref
     if (n <= 0 || (size_t)n >= sizeof(buf))
         return not_found(call, ref->account, ref->region, ref->key_id);
     struct moat_slice name = moat_slice(buf, (size_t)n);
-    struct entry *e = cache_lookup(name);
+    /* Inside a write transaction the store may hold changes that are not committed yet
+     * (and may roll back): read it, but neither trust nor feed the cache. */
+    struct entry *e = call->writable ? NULL : cache_lookup(name);
     if (!e) {
         struct moat_error *err =
             load_entry(call, name, ref->account, ref->region, ref->key_id, &e);
         if (err)
             return err;
-        cache_insert(e);
+        if (!call->writable)
+            cache_insert(e);
     }
     moat_arena_on_free(call->arena, release_entry, e);
     *out = &e->key;
@@ -569,7 +572,7 @@ static struct moat_error *alias_target(struct moat_call *call, const char *accou
         return moat_fail(call, &kms_not_found, "Alias %s is not found.",
                          kms_alias_arn(call->arena, region, account, alias));
     struct moat_slice name = moat_slice(buf, (size_t)n);
-    struct entry *e = cache_lookup(name);
+    struct entry *e = call->writable ? NULL : cache_lookup(name);
     if (!e) {
         struct moat_arena *ea = moat_arena_new(512);
         struct store_record r;
@@ -592,7 +595,8 @@ static struct moat_error *alias_target(struct moat_call *call, const char *accou
         e->generation = moat_state_generation();
         e->version = r.version;
         e->target = moat_arena_cstr(ea, moat_map_str(doc, "TargetKeyId"));
-        cache_insert(e);
+        if (!call->writable)
+            cache_insert(e);
     }
     *out = moat_arena_strdup(call->arena, e->target);
     entry_unref(e);
