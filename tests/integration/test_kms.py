@@ -616,3 +616,23 @@ def test_custom_key_stores_are_absent(kms):
         kms.create_custom_key_store(CustomKeyStoreName="x", CloudHsmClusterId="cluster-1234567890a",
                                     TrustAnchorCertificate="x", KeyStorePassword="password1")
     assert "not supported" in err(e)[1]
+
+
+def test_cloudtrail_create_key_and_grant_records(moat, kms):
+    md = new_key(kms, Description="ct")
+    g = kms.create_grant(KeyId=md["KeyId"], GranteePrincipal="arn:aws:iam::%s:root" % ACCOUNT,
+                         Operations=["Decrypt"])
+    events = moat.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": md["Arn"]}])["Events"]
+    recs = {e["EventName"]: json.loads(e["CloudTrailEvent"]) for e in events}
+    ck = recs["CreateKey"]
+    assert ck["readOnly"] is False
+    assert ck["requestParameters"]["keySpec"] == "SYMMETRIC_DEFAULT"
+    assert ck["requestParameters"]["keyUsage"] == "ENCRYPT_DECRYPT"
+    assert ck["requestParameters"]["origin"] == "AWS_KMS"
+    assert ck["requestParameters"]["bypassPolicyLockoutSafetyCheck"] is False
+    assert ck["requestParameters"]["multiRegion"] is False
+    assert ck["responseElements"]["keyMetadata"]["arn"] == md["Arn"]
+    cg = recs["CreateGrant"]
+    assert cg["responseElements"] == {"grantId": g["GrantId"]}
+    assert g["GrantToken"] not in json.dumps(cg)

@@ -415,6 +415,8 @@ MOAT_MUST_CHECK struct moat_error *kms_key_rotate(struct moat_call *call, struct
 
 /* The audit function of the cryptographic operations. */
 void kms_audit_crypto(struct moat_call *call, struct moat_value **req, struct moat_value **resp);
+/* CreateKey (parameters with their defaults) and CreateGrant (no grant token). */
+void kms_audit_create(struct moat_call *call, struct moat_value **req, struct moat_value **resp);
 
 /* ---- misc ----------------------------------------------------------------------- */
 
