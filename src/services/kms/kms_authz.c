@@ -491,6 +491,8 @@ struct moat_error *kms_authz(struct moat_call *call, const struct moat_value *in
         err = kms_resolve(call, moat_get_str(in, d->key - 1), (d->flags & ALIAS_OK) != 0,
                           &st->ref);
     } else if (d->flags & FROM_BLOB) {
+        if (!moat_has(in, d->blob - 1))
+            return NULL; /* the handler answers (DryRun without a ciphertext, or null) */
         err = key_from_blob(call, st, moat_get_blob(in, d->blob - 1));
     } else if (d->flags & KEY_OPTIONAL) {
         return NULL;

@@ -48,6 +48,13 @@ static struct moat_error *no_recipient(struct moat_call *call, const struct moat
     return NULL;
 }
 
+static struct moat_error *null_ciphertext(struct moat_call *call)
+{
+    return moat_fail(call, &kms_validation_exception,
+                     "1 validation error detected: Value null at 'ciphertextBlob' failed to "
+                     "satisfy constraint: Member must not be null");
+}
+
 /* Encrypts under a key with an algorithm already checked against it. */
 static struct moat_error *encrypt_with(struct moat_call *call, const struct kms_key *key,
                                        struct moat_slice alg, const struct moat_value *ctx,
@@ -132,6 +139,8 @@ KMS_HANDLER(kms_decrypt)
 {
     struct kms_call *st = kms_call_state(call);
     const struct kms_key *key = st->key;
+    if (!key)
+        return null_ciphertext(call);
     struct moat_error *err = no_recipient(call, in, KMS_DECRYPT_REQUEST_RECIPIENT);
     if (!err)
         err = kms_require_usable(call, key);
@@ -147,9 +156,7 @@ KMS_HANDLER(kms_decrypt)
     const struct moat_value *mods = moat_get(in, KMS_DECRYPT_REQUEST_DRY_RUN_MODIFIERS);
     bool ignore_ct = dry && mods && mods->count;
     if (!moat_has(in, KMS_DECRYPT_REQUEST_CIPHERTEXT_BLOB) && !ignore_ct)
-        return moat_fail(call, &kms_validation_exception,
-                         "1 validation error detected: Value null at 'ciphertextBlob' failed to "
-                         "satisfy constraint: Member must not be null");
+        return null_ciphertext(call);
     if (ignore_ct)
         return kms_dry_run(call);
     struct moat_slice plain;
@@ -174,6 +181,8 @@ KMS_HANDLER(kms_re_encrypt)
 {
     struct kms_call *st = kms_call_state(call);
     const struct kms_key *src = st->key, *dst = st->dest_key;
+    if (!src || !dst)
+        return null_ciphertext(call);
     struct moat_error *err = kms_require_usable(call, src);
     if (!err)
         err = kms_require_usable(call, dst);
