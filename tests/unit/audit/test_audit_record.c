@@ -136,6 +136,13 @@ MOAT_TEST(root_fields_in_aws_order)
     CHECK(!rows[0].read_only && rows[0].management && rows[0].resource_count == 1);
     CHECK_EQ_INT(rows[0].event_time_ms, 1795873803123);
     CHECK_SLICE(rows[0].event_id, moat_arena_cstr(a, moat_map_str(r, "eventID")));
+    /* event ids are version 7 UUIDs: they sort by the time they were made */
+    struct moat_slice id = moat_map_str(r, "eventID");
+    CHECK(id.len == 36 && id.ptr[14] == '7' && id.ptr[8] == '-');
+    struct store_audit_row later[2];
+    audit_record_build(c, NULL, later);
+    CHECK(moat_slice_cmp(later[0].event_id, rows[0].event_id) != 0);
+    CHECK(memcmp(later[0].event_id.ptr, rows[0].event_id.ptr, 8) >= 0);
 }
 
 MOAT_TEST(read_only_call_logs_no_response_and_dates_java_style)
