@@ -1140,7 +1140,49 @@ static bool resolve(const char *spec, struct sockaddr_storage *ss, socklen_t *le
     return true;
 }
 
-static int bind_listener(struct sockaddr_storage *ss, socklen_t len, int *port, char *errbuf,
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+    return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
+                                          : ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
+static void set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+    if (ss->ss_family == AF_INET)
+        ((struct sockaddr_in *)ss)->sin_port = htons(port);
+    else
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+/* SO_REUSEPORT lets any process of the same user join a port, so a second
+ * server would silently take half of the first one's connections. A probe
+ * bound without it fails if anything listens there; it also picks the port
+ * when 0 was asked for. */
+static bool probe_port(struct sockaddr_storage *ss, socklen_t len, const char *spec, char *errbuf,
+                       size_t errlen)
+{
+    int one = 1;
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (ss->ss_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    }
+    if (fd < 0 || bind(fd, (struct sockaddr *)ss, len) != 0) {
+        snprintf(errbuf, errlen, "listen %s: %s", spec, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof(got);
+    getsockname(fd, (struct sockaddr *)&got, &gl);
+    set_port(ss, port_of(&got));
+    close(fd);
+    return true;
+}
+
+static int bind_listener(const struct sockaddr_storage *ss, socklen_t len, char *errbuf,
                          size_t errlen)
 {
     int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1152,19 +1194,8 @@ static int bind_listener(struct sockaddr_storage *ss, socklen_t len, int *port, 
         goto fail;
     if (ss->ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (bind(fd, (struct sockaddr *)ss, len) != 0 || listen(fd, 1024) != 0)
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, 1024) != 0)
         goto fail;
-    /* With port 0 the first socket picks the port; the others share it. */
-    struct sockaddr_storage got;
-    socklen_t gl = sizeof(got);
-    getsockname(fd, (struct sockaddr *)&got, &gl);
-    uint16_t p = got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
-                                          : ((struct sockaddr_in6 *)&got)->sin6_port;
-    if (ss->ss_family == AF_INET)
-        ((struct sockaddr_in *)ss)->sin_port = p;
-    else
-        ((struct sockaddr_in6 *)ss)->sin6_port = p;
-    *port = ntohs(p);
     return fd;
 fail:
     snprintf(errbuf, errlen, "listen: %s", strerror(errno));
@@ -1246,20 +1277,20 @@ struct http_server *http_server_new(const struct http_config *config, char *errb
             continue;
         struct sockaddr_storage ss;
         socklen_t len;
-        if (!resolve(specs[k], &ss, &len, errbuf, errlen))
+        if (!resolve(specs[k], &ss, &len, errbuf, errlen) ||
+            !probe_port(&ss, len, specs[k], errbuf, errlen))
             goto fail;
         for (int i = 0; i < srv->loop_count; i++) {
             struct loop *l = &srv->loops[i];
-            int port;
             struct listener *ls = &l->listeners[l->listener_count++];
             ls->tag = TAG_LISTENER;
             ls->tls = k == 1;
-            ls->fd = bind_listener(&ss, len, &port, errbuf, errlen);
+            ls->port = port_of(&ss);
+            ls->fd = bind_listener(&ss, len, errbuf, errlen);
             if (ls->fd < 0)
                 goto fail;
-            ls->port = (uint16_t)port;
-            *(k ? &srv->tls_port : &srv->port) = port;
         }
+        *(k ? &srv->tls_port : &srv->port) = port_of(&ss);
     }
     for (int i = 0; i < srv->loop_count; i++)
         listeners_watch(&srv->loops[i], true);

@@ -898,6 +898,20 @@ MOAT_TEST(config_errors)
     cfg.listen = spec;
     CHECK(http_server_new(&cfg, err, sizeof(err)) == NULL);
     close(fd);
+    /* Nor may a second server join a running one's port through SO_REUSEPORT. */
+    struct test_server ts;
+    base_config(&cfg);
+    if (!server_start(&ts, &cfg)) {
+        CHECK(false);
+        return;
+    }
+    snprintf(spec, sizeof(spec), "127.0.0.1:%d", ts.port);
+    cfg.listen = spec;
+    struct http_server *second = http_server_new(&cfg, err, sizeof(err));
+    CHECK(second == NULL);
+    CHECK(strstr(err, "in use") != NULL);
+    http_server_free(second);
+    CHECK(server_stop(&ts));
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(get_and_post), MOAT_CASE(keep_alive_and_pipelining), MOAT_CASE(bodies),
