@@ -635,6 +635,10 @@ struct moat_error *kms_authz_create_key(struct moat_call *call, const struct moa
     set_b(ctx, "kms:BypassPolicyLockoutSafetyCheck",
           moat_get_bool(in, KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false));
     request_tags(call, ctx, moat_get(in, KMS_CREATE_KEY_REQUEST_TAGS), true);
+    /* Tagging a key as it is created also needs kms:TagResource (IAM policies decide). */
+    if (moat_has(in, KMS_CREATE_KEY_REQUEST_TAGS))
+        return check_other(call, "kms:TagResource", "*", call->account_id, NULL, 0, NULL, NULL,
+                           NULL);
     return NULL;
 }
 

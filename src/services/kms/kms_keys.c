@@ -155,7 +155,9 @@ KMS_HANDLER(kms_create_key)
     struct moat_error *err = kms_policy_compile(call, policy, &compiled);
     if (err)
         return err;
-    if (!moat_get_bool(in, KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false))
+    /* The check applies to a policy the caller wrote, not to the default one. */
+    if (moat_has(in, KMS_CREATE_KEY_REQUEST_POLICY) &&
+        !moat_get_bool(in, KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false))
         err = kms_policy_lockout_check(call, compiled, arn, call->account_id);
     iam_policy_unref(compiled);
     if (err)

@@ -60,7 +60,8 @@ KMS_HANDLER(kms_replicate_key)
     err = kms_policy_compile(call, policy, &compiled);
     if (err)
         return err;
-    if (!moat_get_bool(in, KMS_REPLICATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false))
+    if (moat_has(in, KMS_REPLICATE_KEY_REQUEST_POLICY) &&
+        !moat_get_bool(in, KMS_REPLICATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false))
         err = kms_policy_lockout_check(call, compiled, replica_arn, key.account);
     iam_policy_unref(compiled);
     if (err)
