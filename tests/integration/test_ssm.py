@@ -762,3 +762,34 @@ def test_restart_survival(fresh_moat):
     assert ssm.list_tags_for_resource(ResourceType="Parameter",
                                       ResourceId="/keep/plain")["TagList"] == [
         {"Key": "a", "Value": "b"}]
+
+
+# ---- quotas ------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_standard_parameter_quota(fresh_moat):
+    """10,000 standard parameters per account and Region; Intelligent-Tiering then picks
+    the advanced tier, and deleting one makes room again."""
+    from concurrent.futures import ThreadPoolExecutor
+    m = fresh_moat()
+    clients = [m.client("ssm") for _ in range(8)]
+
+    def put(i):
+        clients[i % 8].put_parameter(Name="/quota/p%05d" % i, Value="v", Type="String")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(put, range(10000)))
+    ssm = clients[0]
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name="/quota/one-more", Value="v", Type="String")
+    code, msg, _ = err(e)
+    assert code == "ParameterLimitExceeded" and "(10000)" in msg
+    # overwriting an existing standard parameter is still fine
+    assert ssm.put_parameter(Name="/quota/p00000", Value="w", Overwrite=True)["Version"] == 2
+    assert ssm.put_parameter(Name="/quota/smart", Value="v", Type="String",
+                             Tier="Intelligent-Tiering")["Tier"] == "Advanced"
+    assert ssm.put_parameter(Name="/quota/adv", Value="v", Type="String",
+                             Tier="Advanced")["Tier"] == "Advanced"
+    ssm.delete_parameter(Name="/quota/p00001")
+    assert ssm.put_parameter(Name="/quota/one-more", Value="v", Type="String")["Tier"] == "Standard"
