@@ -9,6 +9,14 @@ THREADS=${THREADS:-2}; DUR=${DUR:-10}; RUNS=${RUNS:-3}; PIN=${PIN:-0}
 PORT_MOAT=${PORT_MOAT:-18081}; PORT_NGINX=${PORT_NGINX:-18082}
 BUILD=${BUILD:-build-http}
 TMP=$(mktemp -d /tmp/moat-bench-http.XXXXXX)
+MOAT_PID=""; NGINX_MASTER=""
+cleanup() {
+    [ -n "$MOAT_PID" ] && kill -TERM "$MOAT_PID" 2>/dev/null || true
+    [ -n "$NGINX_MASTER" ] && kill -QUIT "$NGINX_MASTER" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 SRV_PIN=""; WRK_PIN=""
 if [ "$PIN" = 1 ]; then THREADS=1; SRV_PIN="taskset -c 1"; WRK_PIN="taskset -c 0"; fi
 
@@ -82,7 +90,6 @@ $SRV_PIN nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e "$TMP/nginx/logs/er
 sleep 1
 NGINX_MASTER=$(cat "$TMP/nginx/nginx.pid")
 NGINX_PIDS="$NGINX_MASTER $(pgrep -P "$NGINX_MASTER" | tr '\n' ' ')"
-trap 'kill -TERM $MOAT_PID 2>/dev/null; kill -QUIT $NGINX_MASTER 2>/dev/null; rm -rf $TMP' EXIT
 
 echo "moat RSS before: $(awk '/VmRSS/ {print $2}' /proc/$MOAT_PID/status) KiB"
 bench moat "http://127.0.0.1:$PORT_MOAT/" $MOAT_PID
