@@ -50,6 +50,9 @@ static void usage_serve(FILE *f)
             "                          (MOAT_HEADER_TIMEOUT_MS, 10000)\n"
             "  --idle-timeout-ms N     keep-alive idle time (MOAT_IDLE_TIMEOUT_MS, 60000)\n"
             "  --max-conns-per-ip N    connections per client address (MOAT_MAX_CONNS_PER_IP)\n"
+            "  --lookup-events-rate N  CloudTrail LookupEvents calls per second per account and\n"
+            "                          region (MOAT_LOOKUP_EVENTS_RATE; AWS's 2 by default,\n"
+            "                          0 for no limit)\n"
             "  --allow-reset           enable POST /_moat/reset, which wipes all state\n"
             "                          (MOAT_ALLOW_RESET=1; tests only)\n"
             "  --allow-test-clock      enable POST /_moat/clock, which moves service time\n"
@@ -94,6 +97,7 @@ enum {
     OPT_HEADER_TIMEOUT,
     OPT_IDLE_TIMEOUT,
     OPT_CONNS_PER_IP,
+    OPT_LOOKUP_RATE,
 };
 
 static const struct option long_options[] = {
@@ -116,6 +120,7 @@ static const struct option long_options[] = {
     {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"max-conns-per-ip", required_argument, NULL, OPT_CONNS_PER_IP},
+    {"lookup-events-rate", required_argument, NULL, OPT_LOOKUP_RATE},
     {NULL, 0, NULL, 0},
 };
 
@@ -143,6 +148,7 @@ static int parse_options(int argc, char **argv, struct moat_config *cfg)
         case OPT_HEADER_TIMEOUT: cfg->header_timeout_ms = atoi(optarg); break;
         case OPT_IDLE_TIMEOUT: cfg->idle_timeout_ms = atoi(optarg); break;
         case OPT_CONNS_PER_IP: cfg->max_conns_per_ip = atoi(optarg); break;
+        case OPT_LOOKUP_RATE: cfg->lookup_events_rate = optarg; break;
         case OPT_AUTH:
             if (strcmp(optarg, "enforce") == 0) {
                 cfg->auth = MOAT_AUTH_ENFORCE;

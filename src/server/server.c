@@ -98,6 +98,7 @@ void moat_config_from_env(struct moat_config *cfg)
     ENV_STR("MOAT_REGION", region);
     ENV_STR("MOAT_ROOT_ACCESS_KEY_ID", root_access_key_id);
     ENV_STR("MOAT_ROOT_SECRET_ACCESS_KEY", root_secret_access_key);
+    ENV_STR("MOAT_LOOKUP_EVENTS_RATE", lookup_events_rate);
 #undef ENV_STR
     if ((v = getenv("MOAT_AUTH")) && *v)
         cfg->auth = strcmp(v, "permissive") == 0 ? MOAT_AUTH_PERMISSIVE : MOAT_AUTH_ENFORCE;

@@ -34,6 +34,7 @@ struct moat_config {
     int header_timeout_ms;     /* 0 = default */
     int idle_timeout_ms;       /* 0 = default */
     int max_conns_per_ip;      /* 0 = default */
+    const char *lookup_events_rate; /* CloudTrail LookupEvents per second; NULL = AWS's 2 */
     const char *root_access_key_id;     /* pinned root credentials (CI), optional */
     const char *root_secret_access_key;
 };

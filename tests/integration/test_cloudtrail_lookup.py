@@ -300,3 +300,18 @@ def test_events_survive_restart(fresh_moat):
     assert m.restart() == 0
     ev = by(m.client("cloudtrail"), "EventName", "GenerateRandom")
     assert [json.loads(e["CloudTrailEvent"])["requestID"] for e in ev] == [rid]
+
+
+def test_rate_limit_is_configurable(fresh_moat):
+    m = fresh_moat(args=["--lookup-events-rate", "0"])
+    c = m.client("cloudtrail")
+    for _ in range(15):
+        c.lookup_events(MaxResults=1)  # no limit: none is throttled
+    import subprocess
+    from moat_harness import MOAT_BIN
+    p = subprocess.run([MOAT_BIN, "serve", "--data-dir", m.data_dir, "--listen", "127.0.0.1:0",
+                        "--lookup-events-rate", "fast"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode != 0
+    out = subprocess.run([MOAT_BIN, "serve", "--help"], capture_output=True, text=True).stdout
+    assert "--lookup-events-rate" in out

@@ -138,18 +138,18 @@ static const struct moat_operation cloudtrail_operations[] = {
      .action = "cloudtrail:LookupEvents", .flags = MOAT_OP_READ_ONLY},
 };
 
-/* LookupEvents' rate: MOAT_LOOKUP_EVENTS_RATE requests per second per account
- * and region (AWS's documented 2 by default; 0 lifts the limit). */
+/* LookupEvents' rate: `serve --lookup-events-rate` (MOAT_LOOKUP_EVENTS_RATE)
+ * requests per second per account and region; AWS's documented 2 by default,
+ * 0 lifts the limit. */
 static bool cloudtrail_init(struct moat_server *srv)
 {
-    MOAT_UNUSED(srv);
-    const char *v = getenv("MOAT_LOOKUP_EVENTS_RATE");
+    const char *v = srv->config.lookup_events_rate;
     double rate = 2.0;
     if (v && *v) {
         char *end;
         rate = strtod(v, &end);
-        if (*end || rate < 0) {
-            moat_log_error("MOAT_LOOKUP_EVENTS_RATE must be a number of requests per second");
+        if (*end || !(rate >= 0) || rate > 1e9) {
+            moat_log_error("--lookup-events-rate must be a number of requests per second");
             return false;
         }
     }
