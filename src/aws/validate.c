@@ -5,6 +5,7 @@
 #include "core/buf.h"
 #include "core/encoding.h"
 #include "core/log.h"
+#include "core/thread.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -272,13 +273,21 @@ static pcre2_code *pattern_code(const char *pattern)
     return NULL;
 }
 
+static void free_match_data(void *unused)
+{
+    pcre2_match_data_free(match_data);
+    match_data = NULL;
+}
+
 bool aws_pattern_match(const char *pattern, struct moat_slice s)
 {
     pcre2_code *code = pattern_code(pattern);
     if (!code)
         return true;
-    if (!match_data)
+    if (!match_data) {
         match_data = pcre2_match_data_create(4, NULL);
+        moat_thread_on_exit(free_match_data, NULL);
+    }
     int rc = pcre2_match(code, s.ptr ? s.ptr : (const uint8_t *)"", s.len, 0, 0, match_data, NULL);
     if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT)
         return true;
