@@ -33,8 +33,7 @@ void auth_new_access_key_id(char out[21], bool temporary)
 
 void auth_new_secret(char out[41])
 {
-    static const char alpha[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     uint8_t r[40];
     crypto_random(r, sizeof(r));
     for (int i = 0; i < 40; i++)
@@ -93,10 +92,92 @@ bool auth_put_access_key(struct moat_server *srv, struct store_conn *db, struct 
     struct moat_buf json;
     moat_buf_init(&json, a, 256);
     moat_json_write(&json, rec);
-    enum store_status st = store_put(db, AUTH_NS_ACCESS_KEY, akid, moat_buf_slice(&json),
-                                     STORE_ANY_VERSION, NULL);
+    enum store_status st =
+        store_put(db, AUTH_NS_ACCESS_KEY, akid, moat_buf_slice(&json), STORE_ANY_VERSION, NULL);
     auth_invalidate();
     return st == STORE_OK;
+}
+
+bool auth_put_session(struct moat_server *srv, struct store_conn *db, struct moat_arena *a,
+                      const char *access_key_id, struct moat_slice secret,
+                      struct moat_slice session_token, struct moat_value *rec)
+{
+    struct moat_slice akid = moat_slice_cstr(access_key_id);
+    struct moat_slice sealed =
+        rootkey_seal(srv->rootkey, a, seal_aad(a, AUTH_NS_SESSION, akid), secret);
+    struct moat_buf b64;
+    moat_buf_init(&b64, a, sealed.len * 2);
+    moat_base64_encode(&b64, sealed);
+    moat_map_set_str(a, rec, "Secret", moat_buf_slice(&b64));
+    uint8_t h[32];
+    crypto_sha256_one(session_token, h);
+    struct moat_buf hex;
+    moat_buf_init(&hex, a, 65);
+    moat_buf_append_hex(&hex, h, 32);
+    moat_map_set_str(a, rec, "TokenHash", moat_buf_slice(&hex));
+    struct moat_buf json;
+    moat_buf_init(&json, a, 512);
+    moat_json_write(&json, rec);
+    return store_put(db, AUTH_NS_SESSION, akid, moat_buf_slice(&json), STORE_MUST_NOT_EXIST,
+                     NULL) == STORE_OK;
+}
+
+enum store_status auth_access_key_record(struct store_conn *db, struct moat_arena *a,
+                                         struct moat_slice access_key_id,
+                                         struct moat_value **record)
+{
+    struct store_record r;
+    enum store_status st = store_get(db, a, AUTH_NS_ACCESS_KEY, access_key_id, &r);
+    if (st != STORE_OK)
+        return st;
+    if (!moat_json_parse(a, r.value, 0, record, NULL) || (*record)->type != MOAT_V_MAP)
+        return STORE_ERROR;
+    return STORE_OK;
+}
+
+static enum store_status edit_access_key(struct store_conn *db, struct moat_arena *a,
+                                         struct moat_slice access_key_id, const char *status,
+                                         struct moat_slice user_name, struct moat_slice user_arn)
+{
+    struct store_record r;
+    enum store_status st = store_get(db, a, AUTH_NS_ACCESS_KEY, access_key_id, &r);
+    if (st != STORE_OK)
+        return st;
+    struct moat_value *rec;
+    if (!moat_json_parse(a, r.value, 0, &rec, NULL) || rec->type != MOAT_V_MAP)
+        return STORE_ERROR;
+    if (status)
+        moat_map_set_cstr(a, rec, "Status", status);
+    if (user_name.len) {
+        moat_map_set_str(a, rec, "UserName", user_name);
+        moat_map_set_str(a, rec, "UserArn", user_arn);
+    }
+    struct moat_buf json;
+    moat_buf_init(&json, a, r.value.len + 64);
+    moat_json_write(&json, rec);
+    st = store_put(db, AUTH_NS_ACCESS_KEY, access_key_id, moat_buf_slice(&json), r.version, NULL);
+    auth_invalidate();
+    return st;
+}
+
+enum store_status auth_access_key_set_status(struct store_conn *db, struct moat_arena *a,
+                                             struct moat_slice access_key_id, const char *status)
+{
+    return edit_access_key(db, a, access_key_id, status, MOAT_NULL_SLICE, MOAT_NULL_SLICE);
+}
+
+enum store_status auth_access_key_set_owner(struct store_conn *db, struct moat_arena *a,
+                                            struct moat_slice access_key_id,
+                                            struct moat_slice user_name, struct moat_slice user_arn)
+{
+    return edit_access_key(db, a, access_key_id, NULL, user_name, user_arn);
+}
+
+enum store_status auth_access_key_delete(struct store_conn *db, struct moat_slice access_key_id)
+{
+    enum store_status st = store_delete(db, AUTH_NS_ACCESS_KEY, access_key_id, STORE_ANY_VERSION);
+    auth_invalidate();
+    return st;
 }
 
 bool auth_ensure_account(struct store_conn *db, struct moat_arena *a, const char *account_id,
@@ -144,6 +225,7 @@ struct cache_entry {
 };
 
 static _Atomic uint64_t cache_generation = 1;
+static _Atomic int64_t changes_in_flight;
 static __thread struct cache_entry *cache;
 
 static void entry_clear(struct cache_entry *e)
@@ -169,6 +251,30 @@ static void cache_free(void *unused)
 void auth_invalidate(void)
 {
     atomic_fetch_add(&cache_generation, 1);
+}
+
+static void state_changed(void *unused)
+{
+    atomic_fetch_add(&cache_generation, 1);
+    atomic_fetch_sub(&changes_in_flight, 1);
+}
+
+void auth_state_changing(struct moat_call *call)
+{
+    /* Calling it twice for one call is harmless: each call is undone by its cleanup. */
+    atomic_fetch_add(&changes_in_flight, 1);
+    atomic_fetch_add(&cache_generation, 1);
+    moat_arena_on_free(call->arena, state_changed, NULL);
+}
+
+uint64_t auth_state_generation(void)
+{
+    return atomic_load(&cache_generation) ^ (moat_state_generation() << 40);
+}
+
+bool auth_state_settled(void)
+{
+    return atomic_load(&changes_in_flight) == 0;
 }
 
 static size_t slot_of(struct moat_slice akid)
@@ -226,8 +332,7 @@ static void principal_from_record(struct moat_arena *a, struct moat_slice akid,
         if (tk && tk->type == MOAT_V_LIST && tk->count) {
             struct moat_slice *keys = moat_arena_alloc(a, tk->count * sizeof(*keys));
             for (uint32_t i = 0; i < tk->count; i++)
-                keys[i] = moat_value_is_string(tk->u.items[i]) ? tk->u.items[i]->u.s
-                                                                : MOAT_LIT("");
+                keys[i] = moat_value_is_string(tk->u.items[i]) ? tk->u.items[i]->u.s : MOAT_LIT("");
             p->transitive_tag_keys = keys;
             p->transitive_tag_key_count = tk->count;
         }
@@ -240,8 +345,8 @@ static void principal_from_record(struct moat_arena *a, struct moat_slice akid,
         p->name = moat_map_str(rec, "UserName");
     } else {
         p->type = IAM_PRINCIPAL_ROOT;
-        p->arn = moat_slice_cstr(moat_arena_printf(a, "arn:aws:iam::%.*s:root",
-                                                   MOAT_FMT(p->account_id)));
+        p->arn = moat_slice_cstr(
+            moat_arena_printf(a, "arn:aws:iam::%.*s:root", MOAT_FMT(p->account_id)));
         p->principal_id = p->account_id;
     }
 }
@@ -260,11 +365,14 @@ enum sigv4_status auth_lookup(struct moat_server *srv, struct store_conn *db, st
         moat_thread_on_exit(cache_free, NULL);
     }
     struct cache_entry *e = &cache[slot_of(akid)];
-    uint64_t gen = atomic_load(&cache_generation);
+    uint64_t gen = auth_state_generation();
+    bool settled = auth_state_settled();
     int64_t mono = moat_clock_monotonic_ms();
     bool hit = e->record && e->generation == gen && mono - e->loaded_ms < CACHE_TTL_MS &&
                strlen(e->akid) == akid.len && memcmp(e->akid, akid.ptr, akid.len) == 0;
     struct moat_slice record_text, secret;
+    uint8_t token_hash[32];
+    bool has_token = false;
     if (hit) {
         record_text = moat_arena_dup(a, moat_slice_cstr(e->record));
         uint8_t *s = moat_arena_alloc(a, e->secret_len + 1);
@@ -272,6 +380,8 @@ enum sigv4_status auth_lookup(struct moat_server *srv, struct store_conn *db, st
         s[e->secret_len] = 0;
         moat_arena_wipe_on_free(a, s, e->secret_len);
         secret = moat_slice(s, e->secret_len);
+        memcpy(token_hash, e->token_hash, 32);
+        has_token = e->has_token;
     } else {
         struct store_record r;
         enum store_status st = store_get(db, a, ns, akid, &r);
@@ -287,31 +397,36 @@ enum sigv4_status auth_lookup(struct moat_server *srv, struct store_conn *db, st
             moat_log_error("credential record for an access key does not unseal");
             return SIGV4_UNKNOWN_KEY;
         }
-        entry_clear(e);
-        memcpy(e->akid, akid.ptr, akid.len);
-        e->secret = moat_xmalloc(secret.len);
-        memcpy(e->secret, secret.ptr, secret.len);
-        e->secret_len = secret.len;
-        e->record = moat_xmalloc(r.value.len + 1);
-        memcpy(e->record, r.value.ptr, r.value.len);
-        e->record[r.value.len] = 0;
-        e->loaded_ms = mono;
-        e->generation = gen;
         struct moat_slice th;
         if (session && moat_hex_decode(a, moat_map_str(rec, "TokenHash"), &th) && th.len == 32) {
-            memcpy(e->token_hash, th.ptr, 32);
-            e->has_token = true;
+            memcpy(token_hash, th.ptr, 32);
+            has_token = true;
+        }
+        /* Cached only when no change was in flight while it was read (auth.h). */
+        if (settled && auth_state_generation() == gen) {
+            entry_clear(e);
+            memcpy(e->akid, akid.ptr, akid.len);
+            e->secret = moat_xmalloc(secret.len);
+            memcpy(e->secret, secret.ptr, secret.len);
+            e->secret_len = secret.len;
+            e->record = moat_xmalloc(r.value.len + 1);
+            memcpy(e->record, r.value.ptr, r.value.len);
+            e->record[r.value.len] = 0;
+            e->loaded_ms = mono;
+            e->generation = gen;
+            memcpy(e->token_hash, token_hash, 32);
+            e->has_token = has_token;
         }
     }
     struct moat_value *rec;
     if (!moat_json_parse(a, record_text, 0, &rec, NULL))
         return SIGV4_UNKNOWN_KEY;
     if (session) {
-        if (!token.len || !e->has_token)
+        if (!token.len || !has_token)
             return SIGV4_BAD_TOKEN;
         uint8_t h[32];
         crypto_sha256_one(token, h);
-        if (CRYPTO_memcmp(h, e->token_hash, 32) != 0)
+        if (CRYPTO_memcmp(h, token_hash, 32) != 0)
             return SIGV4_BAD_TOKEN;
         if (moat_map_int(rec, "Expiration", 0) <= now_ms)
             return SIGV4_EXPIRED_TOKEN;
@@ -324,8 +439,7 @@ enum sigv4_status auth_lookup(struct moat_server *srv, struct store_conn *db, st
 }
 
 bool auth_root_credentials(struct moat_server *srv, struct store_conn *db, struct moat_arena *a,
-                           const char *account_id, const char **access_key_id,
-                           const char **secret)
+                           const char *account_id, const char **access_key_id, const char **secret)
 {
     struct store_record r;
     struct moat_value *acct;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 extern const struct moat_service sts_service;
+extern const struct moat_service iam_service;
 extern const struct moat_service kms_service;
 extern const struct moat_service secretsmanager_service;
 extern const struct moat_service ssm_service;
@@ -15,6 +16,7 @@ extern const struct moat_service cloudtrail_service;
 
 static const struct moat_service *const services[] = {
     &sts_service,
+    &iam_service,
     &kms_service,
     &secretsmanager_service,
     &ssm_service,
