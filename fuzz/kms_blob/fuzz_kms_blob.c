@@ -56,7 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (n < 16 && moat_slice_split(&rest, '\n', &line)) {
         long eq = moat_slice_index(line, '=');
         struct moat_slice k = eq < 0 ? line : moat_slice_sub(line, 0, (size_t)eq);
-        struct moat_slice v = eq < 0 ? MOAT_NULL_SLICE : moat_slice_sub(line, (size_t)eq + 1, line.len);
+        struct moat_slice v =
+            eq < 0 ? MOAT_NULL_SLICE : moat_slice_sub(line, (size_t)eq + 1, line.len);
         moat_map_set(a, ctx, k, moat_value_string(a, v));
         n++;
     }

@@ -21,8 +21,8 @@ static void walk(struct moat_arena *a, const struct moat_value *v)
     switch (v->type) {
     case MOAT_V_STRING: {
         struct kms_id_parts p;
-        if (kms_key_id_parse(v->u.s, &p) && (!p.id.len || p.id.ptr < v->u.s.ptr ||
-                                              p.id.ptr + p.id.len > v->u.s.ptr + v->u.s.len))
+        if (kms_key_id_parse(v->u.s, &p) &&
+            (!p.id.len || p.id.ptr < v->u.s.ptr || p.id.ptr + p.id.len > v->u.s.ptr + v->u.s.len))
             __builtin_trap();
         struct moat_slice arn, id;
         (void)kms_grant_token_parse(a, v->u.s, &arn, &id);

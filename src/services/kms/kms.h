@@ -51,16 +51,22 @@ enum kms_usage {
     KMS_USAGE_KEY_AGREEMENT,
 };
 
-enum kms_family { KMS_FAMILY_AES = 0, KMS_FAMILY_RSA, KMS_FAMILY_EC, KMS_FAMILY_ED, KMS_FAMILY_HMAC };
+enum kms_family {
+    KMS_FAMILY_AES = 0,
+    KMS_FAMILY_RSA,
+    KMS_FAMILY_EC,
+    KMS_FAMILY_ED,
+    KMS_FAMILY_HMAC
+};
 
 /* One key spec AWS offers. `supported` is false for specs this build cannot
  * implement (ML-DSA and SM2 with OpenSSL 3.0): CreateKey answers honestly. */
 struct kms_spec {
-    const char *name;         /* "RSA_2048" */
+    const char *name; /* "RSA_2048" */
     enum kms_family family;
-    int bits;                 /* RSA modulus, EC field, HMAC key bits, AES key bits */
-    const char *curve;        /* OpenSSL group name for EC specs */
-    unsigned usages;          /* 1 << enum kms_usage */
+    int bits;          /* RSA modulus, EC field, HMAC key bits, AES key bits */
+    const char *curve; /* OpenSSL group name for EC specs */
+    unsigned usages;   /* 1 << enum kms_usage */
     bool supported;
     const char *const *encryption_algorithms;
     const char *const *signing_algorithms;
@@ -100,15 +106,15 @@ struct kms_material {
     char id[2 * KMS_MATERIAL_ID_LEN + 1];
     uint8_t raw_id[KMS_MATERIAL_ID_LEN];
     int64_t created_ms;
-    struct moat_slice rotation_type;  /* "", "AUTOMATIC", "ON_DEMAND" */
+    struct moat_slice rotation_type; /* "", "AUTOMATIC", "ON_DEMAND" */
     bool imported;
-    bool present;                     /* imported material may be deleted or expire */
-    int64_t valid_to_ms;              /* imported material: 0 = does not expire */
-    struct moat_slice description;    /* imported: KeyMaterialDescription */
-    struct moat_slice sealed;         /* under the root key */
+    bool present;                  /* imported material may be deleted or expire */
+    int64_t valid_to_ms;           /* imported material: 0 = does not expire */
+    struct moat_slice description; /* imported: KeyMaterialDescription */
+    struct moat_slice sealed;      /* under the root key */
     /* Filled by kms_key_unseal only: */
-    struct moat_slice secret;         /* AES/HMAC key bytes, or a private key in PKCS#8 DER */
-    EVP_PKEY *pkey;                   /* asymmetric keys */
+    struct moat_slice secret; /* AES/HMAC key bytes, or a private key in PKCS#8 DER */
+    EVP_PKEY *pkey;           /* asymmetric keys */
 };
 
 struct kms_tag {
@@ -121,14 +127,14 @@ struct kms_key {
     int64_t created_ms;
     const struct kms_spec *spec;
     enum kms_usage usage;
-    const char *origin;               /* AWS_KMS, EXTERNAL */
+    const char *origin; /* AWS_KMS, EXTERNAL */
     bool aws_managed;
     enum kms_state state;
     int64_t deletion_ms;
     int pending_days;
     struct moat_slice description;
     bool multi_region;
-    bool primary;                     /* multi-region: this copy is the primary */
+    bool primary; /* multi-region: this copy is the primary */
     const char *primary_region;
     const char **replicas;
     size_t replica_count;
@@ -139,21 +145,21 @@ struct kms_key {
     struct moat_slice policy;
     struct kms_tag *tags;
     size_t tag_count;
-    struct moat_slice *aliases;       /* alias names pointing at the key */
+    struct moat_slice *aliases; /* alias names pointing at the key */
     size_t alias_count;
     struct kms_material *materials;
     size_t material_count;
-    struct kms_material *current;     /* NULL until material is imported */
-    int64_t valid_to_ms;              /* imported current material */
-    bool expires;                     /* ExpirationModel KEY_MATERIAL_EXPIRES */
-    struct moat_value *doc;           /* the parsed record (a map) */
-    int64_t version;                  /* store version of the record */
+    struct kms_material *current; /* NULL until material is imported */
+    int64_t valid_to_ms;          /* imported current material */
+    bool expires;                 /* ExpirationModel KEY_MATERIAL_EXPIRES */
+    struct moat_value *doc;       /* the parsed record (a map) */
+    int64_t version;              /* store version of the record */
 };
 
 /* What a KeyId parameter names. */
 struct kms_ref {
     const char *account, *region, *key_id;
-    const char *alias;                /* "alias/x" when named by an alias */
+    const char *alias; /* "alias/x" when named by an alias */
     const char *alias_arn;
 };
 
@@ -174,9 +180,9 @@ struct moat_slice kms_record_key(struct moat_arena *a, const char *account, cons
 enum kms_id_kind { KMS_ID_BAD_KEY = 0, KMS_ID_BAD_ARN, KMS_ID_KEY, KMS_ID_ALIAS };
 struct kms_id_parts {
     enum kms_id_kind kind;
-    bool arn;                         /* written as an ARN (region and account set) */
+    bool arn; /* written as an ARN (region and account set) */
     struct moat_slice region, account;
-    struct moat_slice id;             /* the key id, or "alias/<name>" */
+    struct moat_slice id; /* the key id, or "alias/<name>" */
 };
 /* True for a well-formed key id, key ARN, alias name or alias ARN. */
 bool kms_key_id_parse(struct moat_slice in, struct kms_id_parts *out);
@@ -215,9 +221,8 @@ MOAT_MUST_CHECK struct moat_error *kms_require_usable(struct moat_call *call,
                                                       const struct kms_key *key);
 /* Fails with KMSInvalidStateException when the key is pending deletion (or replica
  * deletion); `disabled_too` also refuses Disabled with DisabledException. */
-MOAT_MUST_CHECK struct moat_error *kms_require_not_pending(struct moat_call *call,
-                                                           const struct kms_key *key,
-                                                           bool disabled_too);
+MOAT_MUST_CHECK struct moat_error *
+kms_require_not_pending(struct moat_call *call, const struct kms_key *key, bool disabled_too);
 struct moat_error *kms_state_error(struct moat_call *call, const struct kms_key *key);
 
 /* Seals new material under the root key and appends it to the doc's Materials.
@@ -315,8 +320,7 @@ MOAT_MUST_CHECK struct moat_error *kms_seal(struct moat_call *call, const struct
 /* Decrypts a parsed blob with a key (which the blob must name). */
 MOAT_MUST_CHECK struct moat_error *kms_open(struct moat_call *call, const struct kms_key *key,
                                             const struct kms_blob *blob,
-                                            const struct moat_value *ctx,
-                                            struct moat_slice *plain,
+                                            const struct moat_value *ctx, struct moat_slice *plain,
                                             const struct kms_material **material);
 
 /* ---- authorization (kms_authz.c) --------------------------------------------- */
@@ -324,11 +328,11 @@ MOAT_MUST_CHECK struct moat_error *kms_open(struct moat_call *call, const struct
 /* Per-call state an authz function hands to its handler (call->service_data). */
 struct kms_call {
     struct kms_ref ref;
-    const struct kms_key *key;        /* cached key (NULL for key-less operations) */
+    const struct kms_key *key; /* cached key (NULL for key-less operations) */
     const struct iam_policy *policy;
-    struct kms_ref dest_ref;          /* ReEncrypt destination, UpdateAlias new target */
+    struct kms_ref dest_ref; /* ReEncrypt destination, UpdateAlias new target */
     const struct kms_key *dest_key;
-    bool blob_parsed;                 /* Decrypt/ReEncrypt: the blob header */
+    bool blob_parsed; /* Decrypt/ReEncrypt: the blob header */
     struct kms_blob blob;
 };
 
@@ -364,9 +368,8 @@ bool kms_principal_matches(const struct iam_principal *p, struct moat_slice prin
 /* The key policy AWS writes when CreateKey has none. */
 struct moat_slice kms_default_policy(struct moat_arena *a, const char *account);
 /* Compiles a key policy text; MalformedPolicyDocumentException / LimitExceededException. */
-MOAT_MUST_CHECK struct moat_error *kms_policy_compile(struct moat_call *call,
-                                                      struct moat_slice text,
-                                                      struct iam_policy **out);
+MOAT_MUST_CHECK struct moat_error *
+kms_policy_compile(struct moat_call *call, struct moat_slice text, struct iam_policy **out);
 /* BypassPolicyLockoutSafetyCheck: the policy must let the caller call PutKeyPolicy. */
 MOAT_MUST_CHECK struct moat_error *kms_policy_lockout_check(struct moat_call *call,
                                                             const struct iam_policy *policy,
@@ -431,7 +434,7 @@ struct moat_error *kms_dry_run(struct moat_call *call);
 /* ---- handlers ---------------------------------------------------------------- */
 
 #define KMS_HANDLER(name)                                                                          \
-    struct moat_error *name(struct moat_call *call, const struct moat_value *in,                  \
+    struct moat_error *name(struct moat_call *call, const struct moat_value *in,                   \
                             struct moat_value *out)
 
 KMS_HANDLER(kms_generate_random);

@@ -45,8 +45,8 @@ static struct moat_slice alias_key(struct moat_call *call, struct moat_slice nam
                                              call->region, MOAT_FMT(name)));
 }
 
-struct moat_error *kms_alias_put(struct moat_call *call, struct moat_slice name,
-                                 const char *key_id, int64_t created_ms, int64_t version)
+struct moat_error *kms_alias_put(struct moat_call *call, struct moat_slice name, const char *key_id,
+                                 int64_t created_ms, int64_t version)
 {
     struct moat_arena *a = call->arena;
     struct moat_value *doc = moat_value_map(a);
@@ -62,8 +62,9 @@ struct moat_error *kms_alias_put(struct moat_call *call, struct moat_slice name,
     enum store_status st = store_put(call->db, KMS_NS_ALIAS, rk, moat_buf_slice(&b),
                                      version ? version : STORE_MUST_NOT_EXIST, &nv);
     if (st == STORE_CONFLICT && !version)
-        return moat_fail(call, &kms_already_exists, "An alias with the name %s already exists",
-                         kms_alias_arn(a, call->region, call->account_id, moat_arena_cstr(a, name)));
+        return moat_fail(
+            call, &kms_already_exists, "An alias with the name %s already exists",
+            kms_alias_arn(a, call->region, call->account_id, moat_arena_cstr(a, name)));
     if (st != STORE_OK)
         return moat_internal(call, "store write of a KMS alias failed");
     kms_cache_forget(KMS_NS_ALIAS, rk, nv);
@@ -153,11 +154,10 @@ KMS_HANDLER(kms_update_alias)
         err = kms_key_read(call, call->account_id, call->region, old_id, &oldkey);
     if (err)
         return err;
-    bool same_type = oldkey.usage == newkey.usage &&
-                     (oldkey.spec->family == KMS_FAMILY_AES) ==
-                         (newkey.spec->family == KMS_FAMILY_AES) &&
-                     (oldkey.spec->family == KMS_FAMILY_HMAC) ==
-                         (newkey.spec->family == KMS_FAMILY_HMAC);
+    bool same_type =
+        oldkey.usage == newkey.usage &&
+        (oldkey.spec->family == KMS_FAMILY_AES) == (newkey.spec->family == KMS_FAMILY_AES) &&
+        (oldkey.spec->family == KMS_FAMILY_HMAC) == (newkey.spec->family == KMS_FAMILY_HMAC);
     if (!same_type)
         return moat_fail(call, &kms_validation_exception,
                          "%s and %s are not the same type of KMS key (key spec class and key "
@@ -166,7 +166,7 @@ KMS_HANDLER(kms_update_alias)
     if (strcmp(old_id, newkey.key_id) == 0)
         return NULL;
     err = kms_alias_put(call, name, newkey.key_id, moat_map_int(doc, "Created", call->now_ms),
-                    r.version);
+                        r.version);
     if (!err)
         err = key_alias_list(call, old_id, name, false);
     if (!err)
@@ -205,9 +205,8 @@ KMS_HANDLER(kms_delete_alias)
                                        moat_arena_cstr(call->arena, name)));
     if (s != STORE_OK || !moat_json_parse(call->arena, r.value, 0, &doc, NULL))
         return moat_internal(call, "store read of a KMS alias failed");
-    return kms_alias_delete(call, name,
-                            moat_arena_cstr(call->arena, moat_map_str(doc, "TargetKeyId")),
-                            r.version);
+    return kms_alias_delete(
+        call, name, moat_arena_cstr(call->arena, moat_map_str(doc, "TargetKeyId")), r.version);
 }
 
 /* https://docs.aws.amazon.com/kms/latest/APIReference/API_ListAliases.html */
@@ -242,8 +241,7 @@ KMS_HANDLER(kms_list_aliases)
         struct store_record *recs;
         size_t n;
         bool more;
-        if (store_scan(call->db, a, KMS_NS_ALIAS, prefix, after, 100, &recs, &n, &more) !=
-            STORE_OK)
+        if (store_scan(call->db, a, KMS_NS_ALIAS, prefix, after, 100, &recs, &n, &more) != STORE_OK)
             return moat_internal(call, "store scan of KMS aliases failed");
         for (size_t i = 0; i < n && !truncated; i++) {
             after = recs[i].key;
@@ -260,9 +258,9 @@ KMS_HANDLER(kms_list_aliases)
             struct moat_slice name = moat_map_str(doc, "AliasName");
             struct moat_value *e = moat_list_add_struct(a, list);
             moat_set_str(a, e, KMS_ALIAS_LIST_ENTRY_ALIAS_NAME, name);
-            moat_set_cstr(a, e, KMS_ALIAS_LIST_ENTRY_ALIAS_ARN,
-                          kms_alias_arn(a, call->region, call->account_id,
-                                        moat_arena_cstr(a, name)));
+            moat_set_cstr(
+                a, e, KMS_ALIAS_LIST_ENTRY_ALIAS_ARN,
+                kms_alias_arn(a, call->region, call->account_id, moat_arena_cstr(a, name)));
             moat_set_str(a, e, KMS_ALIAS_LIST_ENTRY_TARGET_KEY_ID, target);
             moat_set_ts(a, e, KMS_ALIAS_LIST_ENTRY_CREATION_DATE, moat_map_int(doc, "Created", 0));
             moat_set_ts(a, e, KMS_ALIAS_LIST_ENTRY_LAST_UPDATED_DATE,

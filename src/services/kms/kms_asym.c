@@ -33,8 +33,7 @@ static struct moat_error *check_algorithm(struct moat_call *call, const struct k
 /* The message checks Sign and Verify share: DIGEST needs a digest of the algorithm's
  * length; Ed25519 signs raw messages only (Ed25519ph needs OpenSSL 3.2). */
 static struct moat_error *check_message(struct moat_call *call, struct moat_slice alg,
-                                        struct moat_slice type, struct moat_slice msg,
-                                        bool *digest)
+                                        struct moat_slice type, struct moat_slice msg, bool *digest)
 {
     *digest = moat_slice_eq_cstr(type, "DIGEST");
     if (moat_slice_eq_cstr(type, "EXTERNAL_MU"))
@@ -177,8 +176,9 @@ KMS_HANDLER(kms_generate_mac)
     struct moat_slice alg = moat_get_str(in, KMS_GENERATE_MAC_REQUEST_MAC_ALGORITHM);
     uint8_t *mac = moat_arena_alloc(call->arena, 64);
     size_t n = 0;
-    struct moat_error *err = compute_mac(call, key, alg, moat_get_blob(in, KMS_GENERATE_MAC_REQUEST_MESSAGE),
-                                         mac, &n, "GenerateMac");
+    struct moat_error *err =
+        compute_mac(call, key, alg, moat_get_blob(in, KMS_GENERATE_MAC_REQUEST_MESSAGE), mac, &n,
+                    "GenerateMac");
     if (!err && moat_get_bool(in, KMS_GENERATE_MAC_REQUEST_DRY_RUN, false))
         err = kms_dry_run(call);
     if (err)
@@ -196,8 +196,8 @@ KMS_HANDLER(kms_verify_mac)
     struct moat_slice alg = moat_get_str(in, KMS_VERIFY_MAC_REQUEST_MAC_ALGORITHM);
     uint8_t mac[64];
     size_t n = 0;
-    struct moat_error *err = compute_mac(call, key, alg, moat_get_blob(in, KMS_VERIFY_MAC_REQUEST_MESSAGE),
-                                         mac, &n, "VerifyMac");
+    struct moat_error *err = compute_mac(
+        call, key, alg, moat_get_blob(in, KMS_VERIFY_MAC_REQUEST_MESSAGE), mac, &n, "VerifyMac");
     if (!err && moat_get_bool(in, KMS_VERIFY_MAC_REQUEST_DRY_RUN, false))
         err = kms_dry_run(call);
     if (err)
@@ -218,7 +218,8 @@ KMS_HANDLER(kms_verify_mac)
 KMS_HANDLER(kms_derive_shared_secret)
 {
     const struct kms_key *key = kms_call_state(call)->key;
-    struct moat_slice alg = moat_get_str(in, KMS_DERIVE_SHARED_SECRET_REQUEST_KEY_AGREEMENT_ALGORITHM);
+    struct moat_slice alg =
+        moat_get_str(in, KMS_DERIVE_SHARED_SECRET_REQUEST_KEY_AGREEMENT_ALGORITHM);
     struct moat_error *err = usable_for(call, key, KMS_USAGE_KEY_AGREEMENT, "DeriveSharedSecret");
     if (!err)
         err = check_algorithm(call, key, key->spec->key_agreement_algorithms, alg);

@@ -75,23 +75,23 @@ void kms_audit_create(struct moat_call *call, struct moat_value **req, struct mo
         bool cmk = moat_has(in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC);
         const char *spec = "SYMMETRIC_DEFAULT";
         if (moat_has(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC) || cmk)
-            spec = moat_arena_cstr(call->arena,
-                                   moat_get_str(in, cmk ? KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC
-                                                        : KMS_CREATE_KEY_REQUEST_KEY_SPEC));
+            spec = moat_arena_cstr(
+                call->arena, moat_get_str(in, cmk ? KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC
+                                                  : KMS_CREATE_KEY_REQUEST_KEY_SPEC));
         in = with_default(call, in, KMS_CREATE_KEY_REQUEST_KEY_SPEC, spec);
         in = with_default(call, in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC, spec);
         in = with_default(call, in, KMS_CREATE_KEY_REQUEST_ORIGIN, "AWS_KMS");
         in = with_default(call, in, KMS_CREATE_KEY_REQUEST_DESCRIPTION, "");
         if (!moat_has(in, KMS_CREATE_KEY_REQUEST_KEY_USAGE) && *resp) {
             const struct moat_value *md = moat_get(*resp, KMS_CREATE_KEY_RESPONSE_KEY_METADATA);
-            in = with_default(call, in, KMS_CREATE_KEY_REQUEST_KEY_USAGE,
-                              moat_arena_cstr(call->arena,
-                                              moat_get_str(md, KMS_KEY_METADATA_KEY_USAGE)));
+            in = with_default(
+                call, in, KMS_CREATE_KEY_REQUEST_KEY_USAGE,
+                moat_arena_cstr(call->arena, moat_get_str(md, KMS_KEY_METADATA_KEY_USAGE)));
         }
         if (!moat_has(in, KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK)) {
             in = copy_struct(call, in);
-            moat_set_bool(call->arena, in, KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK,
-                          false);
+            moat_set_bool(call->arena, in,
+                          KMS_CREATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false);
         }
         if (!moat_has(in, KMS_CREATE_KEY_REQUEST_MULTI_REGION)) {
             in = copy_struct(call, in);

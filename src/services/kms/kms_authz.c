@@ -24,12 +24,12 @@ enum {
 };
 
 struct op_authz {
-    unsigned key;          /* M(member) of the key parameter, 0: the operation has no key */
+    unsigned key; /* M(member) of the key parameter, 0: the operation has no key */
     unsigned flags;
-    unsigned ctx;          /* M(EncryptionContext member) */
-    unsigned tokens;       /* M(GrantTokens member) */
-    unsigned blob;         /* M(CiphertextBlob member) */
-    const char *grant_op;  /* the grant operation that allows it, NULL: grants cannot */
+    unsigned ctx;         /* M(EncryptionContext member) */
+    unsigned tokens;      /* M(GrantTokens member) */
+    unsigned blob;        /* M(CiphertextBlob member) */
+    const char *grant_op; /* the grant operation that allows it, NULL: grants cannot */
 };
 
 static const struct op_authz op_table[] = {
@@ -38,8 +38,8 @@ static const struct op_authz op_table[] = {
                         M(KMS_ENCRYPT_REQUEST_GRANT_TOKENS), 0, "Encrypt"},
     [KMS_OP_DECRYPT] = {M(KMS_DECRYPT_REQUEST_KEY_ID), ALIAS_OK | FROM_BLOB,
                         M(KMS_DECRYPT_REQUEST_ENCRYPTION_CONTEXT),
-                        M(KMS_DECRYPT_REQUEST_GRANT_TOKENS),
-                        M(KMS_DECRYPT_REQUEST_CIPHERTEXT_BLOB), "Decrypt"},
+                        M(KMS_DECRYPT_REQUEST_GRANT_TOKENS), M(KMS_DECRYPT_REQUEST_CIPHERTEXT_BLOB),
+                        "Decrypt"},
     [KMS_OP_RE_ENCRYPT] = {M(KMS_RE_ENCRYPT_REQUEST_SOURCE_KEY_ID), ALIAS_OK | FROM_BLOB,
                            M(KMS_RE_ENCRYPT_REQUEST_SOURCE_ENCRYPTION_CONTEXT),
                            M(KMS_RE_ENCRYPT_REQUEST_GRANT_TOKENS),
@@ -97,8 +97,7 @@ static const struct op_authz op_table[] = {
     [KMS_OP_PUT_KEY_POLICY] = {M(KMS_PUT_KEY_POLICY_REQUEST_KEY_ID), 0, 0, 0, 0, NULL},
     [KMS_OP_LIST_KEY_POLICIES] = {M(KMS_LIST_KEY_POLICIES_REQUEST_KEY_ID), 0, 0, 0, 0, NULL},
     [KMS_OP_ENABLE_KEY_ROTATION] = {M(KMS_ENABLE_KEY_ROTATION_REQUEST_KEY_ID), 0, 0, 0, 0, NULL},
-    [KMS_OP_DISABLE_KEY_ROTATION] = {M(KMS_DISABLE_KEY_ROTATION_REQUEST_KEY_ID), 0, 0, 0, 0,
-                                     NULL},
+    [KMS_OP_DISABLE_KEY_ROTATION] = {M(KMS_DISABLE_KEY_ROTATION_REQUEST_KEY_ID), 0, 0, 0, 0, NULL},
     [KMS_OP_GET_KEY_ROTATION_STATUS] = {M(KMS_GET_KEY_ROTATION_STATUS_REQUEST_KEY_ID), 0, 0, 0, 0,
                                         NULL},
     [KMS_OP_ROTATE_KEY_ON_DEMAND] = {M(KMS_ROTATE_KEY_ON_DEMAND_REQUEST_KEY_ID), 0, 0, 0, 0, NULL},
@@ -163,8 +162,8 @@ struct moat_error *kms_check_grant_tokens(struct moat_call *call, const struct m
     if (!tokens || tokens->type != MOAT_V_LIST)
         return NULL;
     for (uint32_t i = 0; i < tokens->count; i++) {
-        struct moat_slice t = moat_value_is_string(tokens->u.items[i]) ? tokens->u.items[i]->u.s
-                                                                        : MOAT_NULL_SLICE;
+        struct moat_slice t =
+            moat_value_is_string(tokens->u.items[i]) ? tokens->u.items[i]->u.s : MOAT_NULL_SLICE;
         struct moat_slice arn, id;
         if (!kms_grant_token_parse(call->arena, t, &arn, &id))
             return moat_fail(call, &kms_invalid_grant_token, "Invalid grant token.");
@@ -197,8 +196,7 @@ static void common_keys(struct moat_call *call, struct iam_context *ctx)
     set_s(ctx, "kms:CallerAccount", call->principal->account_id);
     if (call->via_service)
         set(ctx, "kms:ViaService",
-            moat_arena_printf(call->arena, "%s.%s.amazonaws.com", call->via_service,
-                              call->region));
+            moat_arena_printf(call->arena, "%s.%s.amazonaws.com", call->via_service, call->region));
 }
 
 /* Keys that describe the key the request uses. */
@@ -213,10 +211,10 @@ static void key_keys(struct moat_call *call, struct iam_context *ctx, const stru
     if (key->multi_region)
         set(ctx, "kms:MultiRegionKeyType", key->primary ? "PRIMARY" : "REPLICA");
     kept(iam_context_set_multi(ctx, MOAT_LIT("kms:ResourceAliases"), key->aliases,
-                                key->alias_count));
+                               key->alias_count));
     for (size_t i = 0; i < key->tag_count; i++)
         kept(iam_context_set_split(ctx, MOAT_LIT("aws:ResourceTag/"), key->tags[i].key,
-                                    key->tags[i].value));
+                                   key->tags[i].value));
     set(ctx, "aws:ResourceAccount", key->account);
 }
 
@@ -230,7 +228,7 @@ static void context_keys(struct moat_call *call, struct iam_context *ctx,
         keys[i] = ec->u.entries[i].key;
         const struct moat_value *v = ec->u.entries[i].value;
         kept(iam_context_set_split(ctx, MOAT_LIT("kms:EncryptionContext:"), keys[i],
-                                    moat_value_is_string(v) ? v->u.s : MOAT_NULL_SLICE));
+                                   moat_value_is_string(v) ? v->u.s : MOAT_NULL_SLICE));
     }
     kept(iam_context_set_multi(ctx, MOAT_LIT("kms:EncryptionContextKeys"), keys, ec->count));
 }
@@ -246,7 +244,7 @@ static void request_tags(struct moat_call *call, struct iam_context *ctx,
         if (values) {
             keys[i] = moat_get_str(t, KMS_TAG_TAG_KEY);
             kept(iam_context_set_split(ctx, MOAT_LIT("aws:RequestTag/"), keys[i],
-                                        moat_get_str(t, KMS_TAG_TAG_VALUE)));
+                                       moat_get_str(t, KMS_TAG_TAG_VALUE)));
         } else {
             keys[i] = moat_value_is_string(t) ? t->u.s : MOAT_NULL_SLICE;
         }
@@ -297,16 +295,17 @@ static void op_keys(struct moat_call *call, const struct moat_value *in, struct 
         break;
     case KMS_OP_SIGN:
         set_s(ctx, "kms:SigningAlgorithm", moat_get_str(in, KMS_SIGN_REQUEST_SIGNING_ALGORITHM));
-        set_s(ctx, "kms:MessageType", moat_has(in, KMS_SIGN_REQUEST_MESSAGE_TYPE)
-                                          ? moat_get_str(in, KMS_SIGN_REQUEST_MESSAGE_TYPE)
-                                          : MOAT_LIT("RAW"));
+        set_s(ctx, "kms:MessageType",
+              moat_has(in, KMS_SIGN_REQUEST_MESSAGE_TYPE)
+                  ? moat_get_str(in, KMS_SIGN_REQUEST_MESSAGE_TYPE)
+                  : MOAT_LIT("RAW"));
         break;
     case KMS_OP_VERIFY:
-        set_s(ctx, "kms:SigningAlgorithm",
-              moat_get_str(in, KMS_VERIFY_REQUEST_SIGNING_ALGORITHM));
-        set_s(ctx, "kms:MessageType", moat_has(in, KMS_VERIFY_REQUEST_MESSAGE_TYPE)
-                                          ? moat_get_str(in, KMS_VERIFY_REQUEST_MESSAGE_TYPE)
-                                          : MOAT_LIT("RAW"));
+        set_s(ctx, "kms:SigningAlgorithm", moat_get_str(in, KMS_VERIFY_REQUEST_SIGNING_ALGORITHM));
+        set_s(ctx, "kms:MessageType",
+              moat_has(in, KMS_VERIFY_REQUEST_MESSAGE_TYPE)
+                  ? moat_get_str(in, KMS_VERIFY_REQUEST_MESSAGE_TYPE)
+                  : MOAT_LIT("RAW"));
         break;
     case KMS_OP_GENERATE_MAC:
         set_s(ctx, "kms:MacAlgorithm", moat_get_str(in, KMS_GENERATE_MAC_REQUEST_MAC_ALGORITHM));
@@ -360,8 +359,8 @@ static void op_keys(struct moat_call *call, const struct moat_value *in, struct 
         break;
     case KMS_OP_ENABLE_KEY_ROTATION:
         set(ctx, "kms:RotationPeriodInDays",
-            int_str(call,
-                    moat_get_int(in, KMS_ENABLE_KEY_ROTATION_REQUEST_ROTATION_PERIOD_IN_DAYS, 365)));
+            int_str(call, moat_get_int(in, KMS_ENABLE_KEY_ROTATION_REQUEST_ROTATION_PERIOD_IN_DAYS,
+                                       365)));
         break;
     case KMS_OP_PUT_KEY_POLICY:
         set_b(ctx, "kms:BypassPolicyLockoutSafetyCheck",
@@ -376,9 +375,9 @@ static void op_keys(struct moat_call *call, const struct moat_value *in, struct 
         break;
     case KMS_OP_REPLICATE_KEY:
         set_s(ctx, "kms:ReplicaRegion", moat_get_str(in, KMS_REPLICATE_KEY_REQUEST_REPLICA_REGION));
-        set_b(ctx, "kms:BypassPolicyLockoutSafetyCheck",
-              moat_get_bool(in, KMS_REPLICATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK,
-                            false));
+        set_b(
+            ctx, "kms:BypassPolicyLockoutSafetyCheck",
+            moat_get_bool(in, KMS_REPLICATE_KEY_REQUEST_BYPASS_POLICY_LOCKOUT_SAFETY_CHECK, false));
         request_tags(call, ctx, moat_get(in, KMS_REPLICATE_KEY_REQUEST_TAGS), true);
         break;
     case KMS_OP_UPDATE_PRIMARY_REGION:
@@ -463,8 +462,7 @@ static struct moat_error *check_other(struct moat_call *call, const char *action
     call->error_is_denial = true;
     struct moat_buf b;
     moat_buf_init(&b, call->arena, 256);
-    iam_message_denied(&b, call->principal, moat_slice_cstr(action), moat_slice_cstr(resource),
-                       &r);
+    iam_message_denied(&b, call->principal, moat_slice_cstr(action), moat_slice_cstr(resource), &r);
     return moat_fail(call, &kms_access_denied, "%.*s", MOAT_FMT(moat_buf_slice(&b)));
 }
 
@@ -488,8 +486,7 @@ struct moat_error *kms_authz(struct moat_call *call, const struct moat_value *in
     struct moat_error *err = NULL;
     bool has_key = moat_has(in, d->key - 1);
     if (has_key) {
-        err = kms_resolve(call, moat_get_str(in, d->key - 1), (d->flags & ALIAS_OK) != 0,
-                          &st->ref);
+        err = kms_resolve(call, moat_get_str(in, d->key - 1), (d->flags & ALIAS_OK) != 0, &st->ref);
     } else if (d->flags & FROM_BLOB) {
         if (!moat_has(in, d->blob - 1))
             return NULL; /* the handler answers (DryRun without a ciphertext, or null) */
@@ -531,7 +528,8 @@ struct moat_error *kms_authz(struct moat_call *call, const struct moat_value *in
         key_keys(call, dctx, st->dest_key);
         if (st->dest_ref.alias)
             set(dctx, "kms:RequestAlias", st->dest_ref.alias);
-        const struct moat_value *dec = moat_get(in, KMS_RE_ENCRYPT_REQUEST_DESTINATION_ENCRYPTION_CONTEXT);
+        const struct moat_value *dec =
+            moat_get(in, KMS_RE_ENCRYPT_REQUEST_DESTINATION_ENCRYPTION_CONTEXT);
         context_keys(call, dctx, dec);
         set_b(dctx, "kms:ReEncryptOnSameKey", strcmp(st->dest_key->arn, st->key->arn) == 0);
         set_s(dctx, "kms:EncryptionAlgorithm",
@@ -548,9 +546,9 @@ struct moat_error *kms_authz(struct moat_call *call, const struct moat_value *in
     }
     if (op == KMS_OP_CREATE_ALIAS || op == KMS_OP_UPDATE_ALIAS) {
         /* The alias itself is authorised by IAM policies only. */
-        struct moat_slice name = moat_get_str(in, op == KMS_OP_CREATE_ALIAS
-                                                      ? KMS_CREATE_ALIAS_REQUEST_ALIAS_NAME
-                                                      : KMS_UPDATE_ALIAS_REQUEST_ALIAS_NAME);
+        struct moat_slice name =
+            moat_get_str(in, op == KMS_OP_CREATE_ALIAS ? KMS_CREATE_ALIAS_REQUEST_ALIAS_NAME
+                                                       : KMS_UPDATE_ALIAS_REQUEST_ALIAS_NAME);
         const char *alias_arn = kms_alias_arn(call->arena, call->region, call->account_id,
                                               moat_arena_cstr(call->arena, name));
         err = check_other(call, call->op->action, alias_arn, call->account_id, NULL, 0, NULL, NULL,
@@ -567,9 +565,9 @@ struct moat_error *kms_authz_alias(struct moat_call *call, const struct moat_val
 {
     struct kms_call *st = kms_call_state(call);
     unsigned op = call->op->shape;
-    struct moat_slice name = moat_get_str(in, op == KMS_OP_DELETE_ALIAS
-                                                  ? KMS_DELETE_ALIAS_REQUEST_ALIAS_NAME
-                                                  : KMS_UPDATE_ALIAS_REQUEST_ALIAS_NAME);
+    struct moat_slice name =
+        moat_get_str(in, op == KMS_OP_DELETE_ALIAS ? KMS_DELETE_ALIAS_REQUEST_ALIAS_NAME
+                                                   : KMS_UPDATE_ALIAS_REQUEST_ALIAS_NAME);
     if (op == KMS_OP_UPDATE_ALIAS) {
         struct moat_error *err = kms_authz(call, in, authz);
         if (err)
@@ -625,9 +623,10 @@ struct moat_error *kms_authz_create_key(struct moat_call *call, const struct moa
     set_s(ctx, "kms:CustomerMasterKeySpec", spec);
     set_s(ctx, "kms:KeyUsage", usage);
     set_s(ctx, "kms:CustomerMasterKeyUsage", usage);
-    set_s(ctx, "kms:KeyOrigin", moat_has(in, KMS_CREATE_KEY_REQUEST_ORIGIN)
-                                    ? moat_get_str(in, KMS_CREATE_KEY_REQUEST_ORIGIN)
-                                    : MOAT_LIT("AWS_KMS"));
+    set_s(ctx, "kms:KeyOrigin",
+          moat_has(in, KMS_CREATE_KEY_REQUEST_ORIGIN)
+              ? moat_get_str(in, KMS_CREATE_KEY_REQUEST_ORIGIN)
+              : MOAT_LIT("AWS_KMS"));
     bool mr = moat_get_bool(in, KMS_CREATE_KEY_REQUEST_MULTI_REGION, false);
     set_b(ctx, "kms:MultiRegion", mr);
     if (mr)
@@ -681,10 +680,10 @@ struct moat_error *kms_policy_compile(struct moat_call *call, struct moat_slice 
     return NULL;
 }
 
-/* https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key */
-struct moat_error *kms_policy_lockout_check(struct moat_call *call,
-                                            const struct iam_policy *policy, const char *key_arn,
-                                            const char *account)
+/* https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#prevent-unmanageable-key
+ */
+struct moat_error *kms_policy_lockout_check(struct moat_call *call, const struct iam_policy *policy,
+                                            const char *key_arn, const char *account)
 {
     struct iam_context *saved = call->authz.context;
     call->authz.context = NULL;

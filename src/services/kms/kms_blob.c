@@ -108,8 +108,7 @@ struct moat_error *kms_seal(struct moat_call *call, const struct kms_key *key,
     uint8_t *iv = b + hlen;
     crypto_random(iv, 12);
     kms_aes_gcm_seal(m->secret.ptr, iv, moat_slice(b, hlen),
-                     kms_context_canonical(call->arena, ctx), plain, iv + 12,
-                     iv + 12 + plain.len);
+                     kms_context_canonical(call->arena, ctx), plain, iv + 12, iv + 12 + plain.len);
     *blob = moat_slice(b, total);
     return NULL;
 }

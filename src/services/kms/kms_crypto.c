@@ -324,7 +324,7 @@ bool kms_crypto_hmac(struct moat_slice key, struct moat_slice alg, struct moat_s
     const char *md = moat_slice_ends_with(alg, MOAT_LIT("224"))   ? "SHA224"
                      : moat_slice_ends_with(alg, MOAT_LIT("256")) ? "SHA256"
                      : moat_slice_ends_with(alg, MOAT_LIT("384")) ? "SHA384"
-                                                                   : "SHA512";
+                                                                  : "SHA512";
     static const uint8_t empty = 0;
     return EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, key.ptr, key.len, msg.len ? msg.ptr : &empty,
                      msg.len, out, 64, out_len) != NULL;

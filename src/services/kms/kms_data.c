@@ -11,9 +11,8 @@
 static struct moat_error *wrong_usage(struct moat_call *call, const struct kms_key *key,
                                       const char *op)
 {
-    return moat_fail(call, &kms_invalid_key_usage,
-                     "%s key usage is %s, which is not valid for %s.", key->arn,
-                     kms_usage_name(key->usage), op);
+    return moat_fail(call, &kms_invalid_key_usage, "%s key usage is %s, which is not valid for %s.",
+                     key->arn, kms_usage_name(key->usage), op);
 }
 
 /* The algorithm a request names (default SYMMETRIC_DEFAULT), checked against the key. */
@@ -281,11 +280,11 @@ static struct moat_error *generate_data_key(struct moat_call *call, const struct
     } else {
         err = data_key_usable(call, key, "GenerateDataKeyWithoutPlaintext");
         if (!err)
-            err = data_key_size(call, in, KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_KEY_SPEC,
-                                KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_NUMBER_OF_BYTES,
-                                &n);
-        if (!err && moat_get_bool(in, KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN,
-                                  false))
+            err =
+                data_key_size(call, in, KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_KEY_SPEC,
+                              KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_NUMBER_OF_BYTES, &n);
+        if (!err &&
+            moat_get_bool(in, KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN, false))
             err = kms_dry_run(call);
     }
     if (err)
@@ -294,9 +293,9 @@ static struct moat_error *generate_data_key(struct moat_call *call, const struct
     moat_arena_wipe_on_free(a, dk, n);
     crypto_random(dk, n);
     struct moat_slice blob;
-    const struct moat_value *ctx =
-        moat_get(in, with_plaintext ? KMS_GENERATE_DATA_KEY_REQUEST_ENCRYPTION_CONTEXT
-                                    : KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT);
+    const struct moat_value *ctx = moat_get(
+        in, with_plaintext ? KMS_GENERATE_DATA_KEY_REQUEST_ENCRYPTION_CONTEXT
+                           : KMS_GENERATE_DATA_KEY_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT);
     err = kms_seal(call, key, ctx, moat_slice(dk, n), &blob);
     if (err)
         return err;
@@ -333,22 +332,24 @@ static struct moat_error *generate_pair(struct moat_call *call, const struct moa
     struct moat_arena *a = call->arena;
     const char *op = with_plaintext ? "GenerateDataKeyPair" : "GenerateDataKeyPairWithoutPlaintext";
     struct moat_error *err =
-        with_plaintext ? no_recipient(call, in, KMS_GENERATE_DATA_KEY_PAIR_REQUEST_RECIPIENT) : NULL;
+        with_plaintext ? no_recipient(call, in, KMS_GENERATE_DATA_KEY_PAIR_REQUEST_RECIPIENT)
+                       : NULL;
     if (!err)
         err = data_key_usable(call, key, op);
     if (err)
         return err;
-    struct moat_slice spec_name =
-        moat_get_str(in, with_plaintext ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_KEY_PAIR_SPEC
-                                        : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_KEY_PAIR_SPEC);
+    struct moat_slice spec_name = moat_get_str(
+        in, with_plaintext ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_KEY_PAIR_SPEC
+                           : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_KEY_PAIR_SPEC);
     const struct kms_spec *spec = kms_spec_find(spec_name);
     if (!spec || !spec->supported || spec->family == KMS_FAMILY_AES ||
         spec->family == KMS_FAMILY_HMAC)
         return moat_fail(call, &kms_unsupported_operation,
                          "KeyPairSpec %.*s is not supported by this KMS endpoint.",
                          MOAT_FMT(spec_name));
-    if (moat_get_bool(in, with_plaintext ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_DRY_RUN
-                                         : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN,
+    if (moat_get_bool(in,
+                      with_plaintext ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_DRY_RUN
+                                     : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_DRY_RUN,
                       false))
         return kms_dry_run(call);
     struct moat_slice priv;
@@ -360,15 +361,17 @@ static struct moat_error *generate_pair(struct moat_call *call, const struct moa
     struct moat_slice pub = kms_crypto_public_der(a, pkey);
     EVP_PKEY_free(pkey);
     struct moat_slice blob;
-    err = kms_seal(call, key,
-                   moat_get(in, with_plaintext
-                                    ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_ENCRYPTION_CONTEXT
-                                    : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT),
-                   priv, &blob);
+    err = kms_seal(
+        call, key,
+        moat_get(in, with_plaintext
+                         ? KMS_GENERATE_DATA_KEY_PAIR_REQUEST_ENCRYPTION_CONTEXT
+                         : KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_REQUEST_ENCRYPTION_CONTEXT),
+        priv, &blob);
     if (err)
         return err;
     if (with_plaintext) {
-        moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB, blob);
+        moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB,
+                      blob);
         moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PRIVATE_KEY_PLAINTEXT, priv);
         moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_PUBLIC_KEY, pub);
         moat_set_cstr(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_KEY_ID, key->arn);
@@ -376,16 +379,17 @@ static struct moat_error *generate_pair(struct moat_call *call, const struct moa
         moat_set_cstr(a, out, KMS_GENERATE_DATA_KEY_PAIR_RESPONSE_KEY_MATERIAL_ID,
                       key->current->id);
     } else {
-        moat_set_blob(a, out,
-                      KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB,
-                      blob);
-        moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PUBLIC_KEY, pub);
+        moat_set_blob(
+            a, out,
+            KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PRIVATE_KEY_CIPHERTEXT_BLOB,
+            blob);
+        moat_set_blob(a, out, KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_PUBLIC_KEY,
+                      pub);
         moat_set_cstr(a, out, KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_ID,
                       key->arn);
         moat_set_cstr(a, out, KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_PAIR_SPEC,
                       spec->name);
-        moat_set_cstr(a, out,
-                      KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_MATERIAL_ID,
+        moat_set_cstr(a, out, KMS_GENERATE_DATA_KEY_PAIR_WITHOUT_PLAINTEXT_RESPONSE_KEY_MATERIAL_ID,
                       key->current->id);
     }
     return NULL;

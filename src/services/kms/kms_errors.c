@@ -19,8 +19,7 @@ const struct moat_error_kind kms_invalid_grant_token = {"InvalidGrantTokenExcept
 const struct moat_error_kind kms_invalid_grant_id = {"InvalidGrantIdException", 400, true};
 const struct moat_error_kind kms_already_exists = {"AlreadyExistsException", 400, true};
 const struct moat_error_kind kms_limit_exceeded = {"LimitExceededException", 400, true};
-const struct moat_error_kind kms_malformed_policy = {"MalformedPolicyDocumentException", 400,
-                                                     true};
+const struct moat_error_kind kms_malformed_policy = {"MalformedPolicyDocumentException", 400, true};
 const struct moat_error_kind kms_invalid_signature = {"KMSInvalidSignatureException", 400, true};
 const struct moat_error_kind kms_invalid_mac = {"KMSInvalidMacException", 400, true};
 const struct moat_error_kind kms_invalid_alias_name = {"InvalidAliasNameException", 400, true};

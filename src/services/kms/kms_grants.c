@@ -17,19 +17,32 @@
 #define GRANTS_PER_KEY 50000
 
 /* Operations whose requests carry an encryption context (grant constraints apply). */
-static const char *const context_ops[] = {
-    "Decrypt", "Encrypt", "GenerateDataKey", "GenerateDataKeyWithoutPlaintext",
-    "ReEncryptFrom", "ReEncryptTo", "GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext",
-    "CreateGrant", "RetireGrant", NULL};
+static const char *const context_ops[] = {"Decrypt",
+                                          "Encrypt",
+                                          "GenerateDataKey",
+                                          "GenerateDataKeyWithoutPlaintext",
+                                          "ReEncryptFrom",
+                                          "ReEncryptTo",
+                                          "GenerateDataKeyPair",
+                                          "GenerateDataKeyPairWithoutPlaintext",
+                                          "CreateGrant",
+                                          "RetireGrant",
+                                          NULL};
 
 /* Which grant operations each key usage allows. */
 static bool op_fits_usage(struct moat_slice op, enum kms_usage usage)
 {
     static const char *const any[] = {"CreateGrant", "RetireGrant", "DescribeKey", NULL};
-    static const char *const enc[] = {"Decrypt", "Encrypt", "GenerateDataKey",
-                                      "GenerateDataKeyWithoutPlaintext", "ReEncryptFrom",
-                                      "ReEncryptTo", "GenerateDataKeyPair",
-                                      "GenerateDataKeyPairWithoutPlaintext", "GetPublicKey", NULL};
+    static const char *const enc[] = {"Decrypt",
+                                      "Encrypt",
+                                      "GenerateDataKey",
+                                      "GenerateDataKeyWithoutPlaintext",
+                                      "ReEncryptFrom",
+                                      "ReEncryptTo",
+                                      "GenerateDataKeyPair",
+                                      "GenerateDataKeyPairWithoutPlaintext",
+                                      "GetPublicKey",
+                                      NULL};
     static const char *const sign[] = {"Sign", "Verify", "GetPublicKey", NULL};
     static const char *const mac[] = {"GenerateMac", "VerifyMac", NULL};
     static const char *const ka[] = {"DeriveSharedSecret", "GetPublicKey", NULL};
@@ -121,8 +134,7 @@ static bool grantee_is_caller(struct moat_call *call, const struct moat_value *g
     struct moat_slice grantee = moat_map_str(g, "Grantee"), account;
     if (kms_principal_matches(call->principal, grantee))
         return true;
-    if (account_principal(grantee, &account) &&
-        moat_slice_eq(account, call->principal->account_id))
+    if (account_principal(grantee, &account) && moat_slice_eq(account, call->principal->account_id))
         return authorize_check(call, action, key_arn, call->account_id, NULL, 0,
                                call->authz.context, NULL, NULL) == IAM_DECISION_ALLOW;
     return false;
@@ -148,8 +160,7 @@ static bool create_grant_within(const struct moat_value *g, const struct moat_va
 
 /* Scans the key's grants, calling fn on each until it returns true. */
 static bool each_grant(struct moat_call *call, const struct kms_key *key,
-                       bool (*fn)(struct moat_call *, const struct moat_value *, void *),
-                       void *arg)
+                       bool (*fn)(struct moat_call *, const struct moat_value *, void *), void *arg)
 {
     struct moat_slice prefix = moat_slice_cstr(
         moat_arena_printf(call->arena, "%s/%s/%s/", key->account, key->region, key->key_id));
@@ -158,8 +169,8 @@ static bool each_grant(struct moat_call *call, const struct kms_key *key,
         struct store_record *recs;
         size_t n;
         bool more;
-        if (store_scan(call->db, call->arena, KMS_NS_GRANT, prefix, after, 100, &recs, &n,
-                       &more) != STORE_OK)
+        if (store_scan(call->db, call->arena, KMS_NS_GRANT, prefix, after, 100, &recs, &n, &more) !=
+            STORE_OK)
             return false;
         for (size_t i = 0; i < n; i++) {
             struct moat_value *g;
@@ -299,8 +310,8 @@ KMS_HANDLER(kms_create_grant)
     struct moat_arena *a = call->arena;
     struct kms_call *st = kms_call_state(call);
     struct kms_key key;
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          &key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, &key);
     if (!err)
         err = kms_require_not_pending(call, &key, false);
     if (err)
@@ -345,10 +356,10 @@ KMS_HANDLER(kms_create_grant)
         return NULL;
     }
     int64_t count = 0;
-    if (store_count(call->db, KMS_NS_GRANT,
-                    moat_slice_cstr(moat_arena_printf(a, "%s/%s/%s/", key.account, key.region,
-                                                      key.key_id)),
-                    &count) != STORE_OK)
+    if (store_count(
+            call->db, KMS_NS_GRANT,
+            moat_slice_cstr(moat_arena_printf(a, "%s/%s/%s/", key.account, key.region, key.key_id)),
+            &count) != STORE_OK)
         return moat_internal(call, "store count of KMS grants failed");
     if (count >= GRANTS_PER_KEY)
         return moat_fail(call, &kms_limit_exceeded,
@@ -370,9 +381,9 @@ KMS_HANDLER(kms_create_grant)
     if (moat_has(in, KMS_CREATE_GRANT_REQUEST_RETIRING_PRINCIPAL))
         kms_doc_set_str(a, g, "Retiring",
                         moat_get_str(in, KMS_CREATE_GRANT_REQUEST_RETIRING_PRINCIPAL));
-    moat_map_set_cstr(a, g, "Issuing",
-                      moat_arena_printf(a, "arn:aws:iam::%.*s:root",
-                                        MOAT_FMT(call->principal->account_id)));
+    moat_map_set_cstr(
+        a, g, "Issuing",
+        moat_arena_printf(a, "arn:aws:iam::%.*s:root", MOAT_FMT(call->principal->account_id)));
     struct moat_value *gops = moat_value_list(a);
     for (uint32_t i = 0; i < ops->count; i++)
         if (!list_has(gops, ops->u.items[i]->u.s))
@@ -444,8 +455,7 @@ static struct moat_error *list_page(struct moat_call *call, struct moat_slice pr
         struct store_record *recs;
         size_t n;
         bool more;
-        if (store_scan(call->db, a, KMS_NS_GRANT, prefix, after, 100, &recs, &n, &more) !=
-            STORE_OK)
+        if (store_scan(call->db, a, KMS_NS_GRANT, prefix, after, 100, &recs, &n, &more) != STORE_OK)
             return moat_internal(call, "store scan of KMS grants failed");
         for (size_t i = 0; i < n; i++) {
             after = recs[i].key;
@@ -491,8 +501,8 @@ KMS_HANDLER(kms_list_grants)
  * principal as retiring principal. */
 KMS_HANDLER(kms_list_retirable_grants)
 {
-    struct moat_slice prefix = moat_slice_cstr(
-        moat_arena_printf(call->arena, "%s/%s/", call->account_id, call->region));
+    struct moat_slice prefix =
+        moat_slice_cstr(moat_arena_printf(call->arena, "%s/%s/", call->account_id, call->region));
     return list_page(call, prefix, in, KMS_LIST_RETIRABLE_GRANTS_REQUEST_LIMIT,
                      KMS_LIST_RETIRABLE_GRANTS_REQUEST_MARKER, MOAT_NULL_SLICE, MOAT_NULL_SLICE,
                      moat_get_str(in, KMS_LIST_RETIRABLE_GRANTS_REQUEST_RETIRING_PRINCIPAL), out,
@@ -504,11 +514,9 @@ static struct moat_error *delete_grant(struct moat_call *call, const struct kms_
                                        struct moat_slice grant_id)
 {
     if (grant_id.len != 64)
-        return moat_fail(call, &kms_invalid_grant_id, "Invalid grant ID %.*s",
-                         MOAT_FMT(grant_id));
-    enum store_status s = store_delete(call->db, KMS_NS_GRANT,
-                                       grant_record_key(call->arena, key, grant_id),
-                                       STORE_ANY_VERSION);
+        return moat_fail(call, &kms_invalid_grant_id, "Invalid grant ID %.*s", MOAT_FMT(grant_id));
+    enum store_status s = store_delete(
+        call->db, KMS_NS_GRANT, grant_record_key(call->arena, key, grant_id), STORE_ANY_VERSION);
     if (s == STORE_NOT_FOUND)
         return moat_fail(call, &kms_not_found, "Grant ID %.*s not found", MOAT_FMT(grant_id));
     if (s != STORE_OK)
@@ -522,9 +530,9 @@ KMS_HANDLER(kms_retire_grant)
     struct kms_call *st = kms_call_state(call);
     struct moat_slice id = moat_get_str(in, KMS_RETIRE_GRANT_REQUEST_GRANT_ID);
     struct moat_slice arn, tid;
-    if (!id.len && kms_grant_token_parse(call->arena,
-                                         moat_get_str(in, KMS_RETIRE_GRANT_REQUEST_GRANT_TOKEN),
-                                         &arn, &tid))
+    if (!id.len &&
+        kms_grant_token_parse(call->arena, moat_get_str(in, KMS_RETIRE_GRANT_REQUEST_GRANT_TOKEN),
+                              &arn, &tid))
         id = tid;
     if (!id.len)
         return moat_fail(call, &kms_validation_exception,
@@ -552,8 +560,8 @@ struct moat_error *kms_grants_delete_all(struct moat_call *call, const struct km
         struct store_record *recs;
         size_t n;
         bool more;
-        if (store_scan(call->db, call->arena, KMS_NS_GRANT, prefix, MOAT_NULL_SLICE, 100, &recs,
-                       &n, &more) != STORE_OK)
+        if (store_scan(call->db, call->arena, KMS_NS_GRANT, prefix, MOAT_NULL_SLICE, 100, &recs, &n,
+                       &more) != STORE_OK)
             return moat_internal(call, "store scan of KMS grants failed");
         for (size_t i = 0; i < n; i++)
             if (store_delete(call->db, KMS_NS_GRANT, recs[i].key, STORE_ANY_VERSION) != STORE_OK)

@@ -42,7 +42,8 @@ KMS_HANDLER(kms_get_parameters_for_import)
     struct moat_error *err = require_external(call, key);
     if (err)
         return err;
-    struct moat_slice alg = moat_get_str(in, KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_WRAPPING_ALGORITHM);
+    struct moat_slice alg =
+        moat_get_str(in, KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_WRAPPING_ALGORITHM);
     struct moat_slice spec_name =
         moat_get_str(in, KMS_GET_PARAMETERS_FOR_IMPORT_REQUEST_WRAPPING_KEY_SPEC);
     if (moat_slice_eq_cstr(alg, "SM2PKE") || moat_slice_eq_cstr(spec_name, "SM2"))
@@ -115,8 +116,7 @@ static bool material_fits(const struct kms_spec *spec, struct moat_slice m)
     else if (spec->family == KMS_FAMILY_ED)
         ok = EVP_PKEY_is_a(pkey, "ED25519");
     else
-        ok = EVP_PKEY_is_a(pkey, "EC") &&
-             EVP_PKEY_get_group_name(pkey, group, sizeof(group), &n) &&
+        ok = EVP_PKEY_is_a(pkey, "EC") && EVP_PKEY_get_group_name(pkey, group, sizeof(group), &n) &&
              strcmp(group, spec->curve) == 0;
     EVP_PKEY_free(pkey);
     return ok;
@@ -128,15 +128,16 @@ KMS_HANDLER(kms_import_key_material)
     struct moat_arena *a = call->arena;
     struct kms_call *st = kms_call_state(call);
     struct kms_key key;
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          &key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, &key);
     if (!err)
         err = require_external(call, &key);
     if (err)
         return err;
-    struct moat_slice model = moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_EXPIRATION_MODEL)
-                                  ? moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_EXPIRATION_MODEL)
-                                  : MOAT_LIT("KEY_MATERIAL_EXPIRES");
+    struct moat_slice model =
+        moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_EXPIRATION_MODEL)
+            ? moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_EXPIRATION_MODEL)
+            : MOAT_LIT("KEY_MATERIAL_EXPIRES");
     bool expires = moat_slice_eq_cstr(model, "KEY_MATERIAL_EXPIRES");
     bool has_valid_to = moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_VALID_TO);
     int64_t valid_to = moat_get_ts(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_VALID_TO, 0);
@@ -147,8 +148,7 @@ KMS_HANDLER(kms_import_key_material)
     if (!expires && has_valid_to)
         return moat_fail(call, &kms_validation_exception,
                          "ValidTo is allowed only when ExpirationModel is KEY_MATERIAL_EXPIRES.");
-    if (expires && (valid_to <= call->now_ms ||
-                    valid_to > call->now_ms + 365LL * 24 * 3600 * 1000))
+    if (expires && (valid_to <= call->now_ms || valid_to > call->now_ms + 365LL * 24 * 3600 * 1000))
         return moat_fail(call, &kms_validation_exception,
                          "ValidTo must be in the future and at most 365 days from now.");
 
@@ -156,8 +156,8 @@ KMS_HANDLER(kms_import_key_material)
     struct moat_slice tok;
     if (!rootkey_unseal(call->server->rootkey, a, token_aad(a, &key),
                         moat_get_blob(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_IMPORT_TOKEN), &tok))
-        return moat_fail(call, &kms_invalid_import_token,
-                         "The import token is not valid for %s.", key.arn);
+        return moat_fail(call, &kms_invalid_import_token, "The import token is not valid for %s.",
+                         key.arn);
     struct moat_slice cur = tok, algs, priv;
     uint8_t version, alen;
     uint64_t expiry = 0;
@@ -170,8 +170,8 @@ KMS_HANDLER(kms_import_key_material)
     ok = ok && moat_slice_read_u8(&cur, &alen) && moat_slice_read_bytes(&cur, alen, &algs);
     priv = cur;
     if (!ok)
-        return moat_fail(call, &kms_invalid_import_token,
-                         "The import token is not valid for %s.", key.arn);
+        return moat_fail(call, &kms_invalid_import_token, "The import token is not valid for %s.",
+                         key.arn);
     if ((int64_t)expiry <= call->now_ms)
         return moat_fail(call, &kms_expired_import_token,
                          "The import token expired; call GetParametersForImport again.");
@@ -179,9 +179,9 @@ KMS_HANDLER(kms_import_key_material)
     if (!wrapping)
         return moat_internal(call, "wrapping key in the import token does not load");
     struct moat_slice material;
-    ok = kms_crypto_unwrap_import(a, wrapping, algs,
-                                  moat_get_blob(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_ENCRYPTED_KEY_MATERIAL),
-                                  &material);
+    ok = kms_crypto_unwrap_import(
+        a, wrapping, algs,
+        moat_get_blob(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_ENCRYPTED_KEY_MATERIAL), &material);
     EVP_PKEY_free(wrapping);
     if (!ok)
         return moat_fail(call, &kms_invalid_ciphertext,
@@ -212,9 +212,9 @@ KMS_HANDLER(kms_import_key_material)
     if (moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID) && prior &&
         !moat_slice_eq(moat_map_str(prior, "Id"),
                        moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID)))
-        return moat_fail(call, &kms_not_found, "Key material %.*s does not exist for %s.",
-                         MOAT_FMT(moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID)),
-                         key.arn);
+        return moat_fail(
+            call, &kms_not_found, "Key material %.*s does not exist for %s.",
+            MOAT_FMT(moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID)), key.arn);
     const char *id;
     if (prior) {
         /* sealed again under the same id */
@@ -266,19 +266,21 @@ KMS_HANDLER(kms_delete_imported_key_material)
 {
     struct kms_call *st = kms_call_state(call);
     struct kms_key key;
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          &key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, &key);
     if (!err)
         err = require_external(call, &key);
     if (err)
         return err;
     const char *id = key.current ? moat_arena_strdup(call->arena, key.current->id) : NULL;
     if (moat_has(in, KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID) &&
-        (!id || !moat_slice_eq_cstr(moat_get_str(in, KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID),
-                                    id)))
-        return moat_fail(call, &kms_not_found, "Key material %.*s does not exist for %s.",
-                         MOAT_FMT(moat_get_str(in, KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID)),
-                         key.arn);
+        (!id ||
+         !moat_slice_eq_cstr(
+             moat_get_str(in, KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID), id)))
+        return moat_fail(
+            call, &kms_not_found, "Key material %.*s does not exist for %s.",
+            MOAT_FMT(moat_get_str(in, KMS_DELETE_IMPORTED_KEY_MATERIAL_REQUEST_KEY_MATERIAL_ID)),
+            key.arn);
     err = kms_import_remove(call, &key);
     if (err)
         return err;

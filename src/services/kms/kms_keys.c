@@ -109,15 +109,16 @@ KMS_HANDLER(kms_create_key)
                          "XksKeyId is valid only with Origin EXTERNAL_KEY_STORE.");
     if (moat_has(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC) &&
         moat_has(in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC))
-        return moat_fail(call, &kms_validation_exception,
-                         "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
-                         "CustomerMasterKeySpec parameter is deprecated. Use KeySpec instead.");
-    struct moat_slice spec_name = moat_has(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC)
-                                      ? moat_get_str(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC)
-                                  : moat_has(in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC)
-                                      ? moat_get_str(in,
-                                                     KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC)
-                                      : MOAT_LIT("SYMMETRIC_DEFAULT");
+        return moat_fail(
+            call, &kms_validation_exception,
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
+            "CustomerMasterKeySpec parameter is deprecated. Use KeySpec instead.");
+    struct moat_slice spec_name =
+        moat_has(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC)
+            ? moat_get_str(in, KMS_CREATE_KEY_REQUEST_KEY_SPEC)
+        : moat_has(in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC)
+            ? moat_get_str(in, KMS_CREATE_KEY_REQUEST_CUSTOMER_MASTER_KEY_SPEC)
+            : MOAT_LIT("SYMMETRIC_DEFAULT");
     const struct kms_spec *spec = kms_spec_find(spec_name);
     if (!spec)
         return moat_internal(call, "validated key spec is unknown");
@@ -319,8 +320,7 @@ KMS_HANDLER(kms_cancel_key_deletion)
     struct moat_error *err = read_key(call, &key);
     if (err)
         return err;
-    if (key.state != KMS_STATE_PENDING_DELETION &&
-        key.state != KMS_STATE_PENDING_REPLICA_DELETION)
+    if (key.state != KMS_STATE_PENDING_DELETION && key.state != KMS_STATE_PENDING_REPLICA_DELETION)
         return moat_fail(call, &kms_invalid_state, "%s is not pending deletion.", key.arn);
     kms_doc_remove(key.doc, "DeletionDate");
     kms_doc_remove(key.doc, "PendingWindowDays");
@@ -421,10 +421,10 @@ KMS_HANDLER(kms_list_resource_tags)
 KMS_HANDLER(kms_describe_custom_key_stores)
 {
     if (moat_has(in, KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_ID))
-        return moat_fail(call, &kms_custom_key_store_not_found,
-                         "Custom key store ID %.*s does not exist in this account and Region",
-                         MOAT_FMT(moat_get_str(
-                             in, KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_ID)));
+        return moat_fail(
+            call, &kms_custom_key_store_not_found,
+            "Custom key store ID %.*s does not exist in this account and Region",
+            MOAT_FMT(moat_get_str(in, KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_ID)));
     if (moat_has(in, KMS_DESCRIBE_CUSTOM_KEY_STORES_REQUEST_CUSTOM_KEY_STORE_NAME))
         return moat_fail(call, &kms_custom_key_store_not_found,
                          "Custom key store name %.*s does not exist in this account and Region",
@@ -445,10 +445,19 @@ KMS_HANDLER(kms_describe_custom_key_stores)
  * https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyLastUsage.html */
 KMS_HANDLER(kms_get_key_last_usage)
 {
-    static const char *const tracked[] = {
-        "Decrypt", "DeriveSharedSecret", "Encrypt", "GenerateDataKey", "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext", "GenerateDataKeyWithoutPlaintext", "GenerateMac",
-        "ReEncrypt", "Sign", "Verify", "VerifyMac", NULL};
+    static const char *const tracked[] = {"Decrypt",
+                                          "DeriveSharedSecret",
+                                          "Encrypt",
+                                          "GenerateDataKey",
+                                          "GenerateDataKeyPair",
+                                          "GenerateDataKeyPairWithoutPlaintext",
+                                          "GenerateDataKeyWithoutPlaintext",
+                                          "GenerateMac",
+                                          "ReEncrypt",
+                                          "Sign",
+                                          "Verify",
+                                          "VerifyMac",
+                                          NULL};
     struct moat_arena *a = call->arena;
     const struct kms_key *key = kms_call_state(call)->key;
     moat_set_cstr(a, out, KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_ID, key->key_id);
@@ -474,8 +483,8 @@ KMS_HANDLER(kms_get_key_last_usage)
             struct moat_slice name = moat_map_str(rec, "eventName");
             if (moat_map_get(rec, "errorCode") || !kms_alg_in(tracked, name))
                 continue;
-            struct moat_value *u = moat_set_struct(a, out,
-                                                   KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_LAST_USAGE);
+            struct moat_value *u =
+                moat_set_struct(a, out, KMS_GET_KEY_LAST_USAGE_RESPONSE_KEY_LAST_USAGE);
             moat_set_str(a, u, KMS_KEY_LAST_USAGE_DATA_OPERATION, name);
             moat_set_ts(a, u, KMS_KEY_LAST_USAGE_DATA_TIMESTAMP, rows[i].event_time_ms);
             moat_set_str(a, u, KMS_KEY_LAST_USAGE_DATA_CLOUD_TRAIL_EVENT_ID,

@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-static struct moat_value *region_list(struct moat_call *call, const char *const *regions,
-                                      size_t n, const char *skip, const char *add)
+static struct moat_value *region_list(struct moat_call *call, const char *const *regions, size_t n,
+                                      const char *skip, const char *add)
 {
     struct moat_value *l = moat_value_list(call->arena);
     for (size_t i = 0; i < n; i++)
@@ -28,8 +28,8 @@ KMS_HANDLER(kms_replicate_key)
     struct moat_arena *a = call->arena;
     struct kms_call *st = kms_call_state(call);
     struct kms_key key;
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          &key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, &key);
     if (!err)
         err = kms_require_not_pending(call, &key, false);
     if (err)
@@ -72,9 +72,9 @@ KMS_HANDLER(kms_replicate_key)
     rep.account = key.account;
     rep.region = region;
     rep.key_id = key.key_id;
-    rep.doc = kms_doc_new(call, key.key_id, key.account, region, key.spec, key.usage, key.origin,
-                          false, moat_get_str(in, KMS_REPLICATE_KEY_REQUEST_DESCRIPTION), policy,
-                          true);
+    rep.doc =
+        kms_doc_new(call, key.key_id, key.account, region, key.spec, key.usage, key.origin, false,
+                    moat_get_str(in, KMS_REPLICATE_KEY_REQUEST_DESCRIPTION), policy, true);
     moat_map_set_cstr(a, rep.doc, "PrimaryRegion", key.region);
     moat_map_set(a, rep.doc, MOAT_LIT("Replicas"),
                  region_list(call, key.replicas, key.replica_count, NULL, region));
@@ -135,15 +135,15 @@ KMS_HANDLER(kms_update_primary_region)
     struct moat_arena *a = call->arena;
     struct kms_call *st = kms_call_state(call);
     struct kms_key key;
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          &key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, &key);
     if (!err)
         err = kms_require_not_pending(call, &key, false);
     if (err)
         return err;
     if (!key.multi_region)
-        return moat_fail(call, &kms_unsupported_operation,
-                         "%s is not a multi-Region key.", key.arn);
+        return moat_fail(call, &kms_unsupported_operation, "%s is not a multi-Region key.",
+                         key.arn);
     if (!key.primary)
         return moat_fail(call, &kms_unsupported_operation,
                          "%s is not the primary key; call UpdatePrimaryRegion in %s.", key.arn,

@@ -30,7 +30,8 @@ KMS_HANDLER(kms_get_key_policy)
 
 KMS_HANDLER(kms_list_key_policies)
 {
-    struct moat_value *l = moat_set_list(call->arena, out, KMS_LIST_KEY_POLICIES_RESPONSE_POLICY_NAMES);
+    struct moat_value *l =
+        moat_set_list(call->arena, out, KMS_LIST_KEY_POLICIES_RESPONSE_POLICY_NAMES);
     moat_list_add_str(call->arena, l, MOAT_LIT("default"));
     moat_set_bool(call->arena, out, KMS_LIST_KEY_POLICIES_RESPONSE_TRUNCATED, false);
     return NULL;

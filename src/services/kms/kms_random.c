@@ -8,9 +8,10 @@ struct moat_error *kms_generate_random(struct moat_call *call, const struct moat
                                        struct moat_value *out)
 {
     if (moat_has(in, KMS_GENERATE_RANDOM_REQUEST_CUSTOM_KEY_STORE_ID))
-        return moat_fail(call, &kms_custom_key_store_not_found,
-                         "Custom key store ID %.*s does not exist in this account and region",
-                         MOAT_FMT(moat_get_str(in, KMS_GENERATE_RANDOM_REQUEST_CUSTOM_KEY_STORE_ID)));
+        return moat_fail(
+            call, &kms_custom_key_store_not_found,
+            "Custom key store ID %.*s does not exist in this account and region",
+            MOAT_FMT(moat_get_str(in, KMS_GENERATE_RANDOM_REQUEST_CUSTOM_KEY_STORE_ID)));
     if (moat_has(in, KMS_GENERATE_RANDOM_REQUEST_RECIPIENT))
         return moat_fail(call, &kms_unsupported_operation,
                          "Recipient attestation documents (Nitro Enclaves) are not supported "

@@ -84,8 +84,8 @@ struct moat_error *kms_key_rotate(struct moat_call *call, struct kms_key *key,
 static struct moat_error *read_for_rotation(struct moat_call *call, struct kms_key *key)
 {
     struct kms_call *st = kms_call_state(call);
-    struct moat_error *err = kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id,
-                                          key);
+    struct moat_error *err =
+        kms_key_read(call, st->ref.account, st->ref.region, st->ref.key_id, key);
     if (!err)
         err = rotatable(call, key);
     if (!err && key->state != KMS_STATE_ENABLED)
@@ -186,10 +186,10 @@ KMS_HANDLER(kms_list_key_rotations)
     struct moat_arena *a = call->arena;
     const struct kms_key *key = kms_call_state(call)->key;
     if (key->spec->family != KMS_FAMILY_AES)
-        return moat_fail(call, &kms_unsupported_operation,
-                         "%s does not support key rotation.", key->arn);
-    bool all = moat_slice_eq_cstr(moat_get_str(in, KMS_LIST_KEY_ROTATIONS_REQUEST_INCLUDE_KEY_MATERIAL),
-                                  "ALL_KEY_MATERIAL");
+        return moat_fail(call, &kms_unsupported_operation, "%s does not support key rotation.",
+                         key->arn);
+    bool all = moat_slice_eq_cstr(
+        moat_get_str(in, KMS_LIST_KEY_ROTATIONS_REQUEST_INCLUDE_KEY_MATERIAL), "ALL_KEY_MATERIAL");
     int64_t limit = moat_get_int(in, KMS_LIST_KEY_ROTATIONS_REQUEST_LIMIT, 100);
     struct moat_slice after;
     struct moat_error *err =
@@ -214,8 +214,7 @@ KMS_HANDLER(kms_list_key_rotations)
             moat_set_cstr(a, e, KMS_ROTATIONS_LIST_ENTRY_IMPORT_STATE,
                           m->present ? "IMPORTED" : "PENDING_IMPORT");
             moat_set_cstr(a, e, KMS_ROTATIONS_LIST_ENTRY_EXPIRATION_MODEL,
-                          m->valid_to_ms ? "KEY_MATERIAL_EXPIRES"
-                                         : "KEY_MATERIAL_DOES_NOT_EXPIRE");
+                          m->valid_to_ms ? "KEY_MATERIAL_EXPIRES" : "KEY_MATERIAL_DOES_NOT_EXPIRE");
             if (m->valid_to_ms)
                 moat_set_ts(a, e, KMS_ROTATIONS_LIST_ENTRY_VALID_TO, m->valid_to_ms);
         }

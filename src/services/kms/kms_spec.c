@@ -9,9 +9,12 @@
 
 static const char *const enc_symmetric[] = {"SYMMETRIC_DEFAULT", NULL};
 static const char *const enc_rsa[] = {"RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", NULL};
-static const char *const sign_rsa[] = {"RSASSA_PKCS1_V1_5_SHA_256", "RSASSA_PKCS1_V1_5_SHA_384",
-                                       "RSASSA_PKCS1_V1_5_SHA_512", "RSASSA_PSS_SHA_256",
-                                       "RSASSA_PSS_SHA_384",        "RSASSA_PSS_SHA_512",
+static const char *const sign_rsa[] = {"RSASSA_PKCS1_V1_5_SHA_256",
+                                       "RSASSA_PKCS1_V1_5_SHA_384",
+                                       "RSASSA_PKCS1_V1_5_SHA_512",
+                                       "RSASSA_PSS_SHA_256",
+                                       "RSASSA_PSS_SHA_384",
+                                       "RSASSA_PSS_SHA_512",
                                        NULL};
 static const char *const sign_p256[] = {"ECDSA_SHA_256", NULL};
 static const char *const sign_p384[] = {"ECDSA_SHA_384", NULL};
@@ -30,12 +33,12 @@ static const char *const mac_512[] = {"HMAC_SHA_512", NULL};
 static const struct kms_spec specs[] = {
     {"SYMMETRIC_DEFAULT", KMS_FAMILY_AES, 256, NULL, U(KMS_USAGE_ENCRYPT_DECRYPT), true,
      enc_symmetric, NULL, NULL, NULL},
-    {"RSA_2048", KMS_FAMILY_RSA, 2048, NULL, U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY),
-     true, enc_rsa, sign_rsa, NULL, NULL},
-    {"RSA_3072", KMS_FAMILY_RSA, 3072, NULL, U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY),
-     true, enc_rsa, sign_rsa, NULL, NULL},
-    {"RSA_4096", KMS_FAMILY_RSA, 4096, NULL, U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY),
-     true, enc_rsa, sign_rsa, NULL, NULL},
+    {"RSA_2048", KMS_FAMILY_RSA, 2048, NULL,
+     U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY), true, enc_rsa, sign_rsa, NULL, NULL},
+    {"RSA_3072", KMS_FAMILY_RSA, 3072, NULL,
+     U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY), true, enc_rsa, sign_rsa, NULL, NULL},
+    {"RSA_4096", KMS_FAMILY_RSA, 4096, NULL,
+     U(KMS_USAGE_ENCRYPT_DECRYPT) | U(KMS_USAGE_SIGN_VERIFY), true, enc_rsa, sign_rsa, NULL, NULL},
     {"ECC_NIST_P256", KMS_FAMILY_EC, 256, "prime256v1",
      U(KMS_USAGE_SIGN_VERIFY) | U(KMS_USAGE_KEY_AGREEMENT), true, NULL, sign_p256, NULL, ka_ecdh},
     {"ECC_NIST_P384", KMS_FAMILY_EC, 384, "secp384r1",

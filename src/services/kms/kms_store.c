@@ -95,15 +95,15 @@ static bool valid_account(struct moat_slice s)
 
 #define CACHE_BUCKETS 1024
 #define CACHE_MAX 8192
-#define CACHE_TTL_MS 2000     /* other nodes' changes are seen within this time */
-#define TOMBSTONE_MS 10000    /* how long a write keeps older versions out */
+#define CACHE_TTL_MS 2000  /* other nodes' changes are seen within this time */
+#define TOMBSTONE_MS 10000 /* how long a write keeps older versions out */
 
 struct entry {
     struct entry *next;
     atomic_int refs;
     uint64_t hash;
-    char *name;               /* "k<record key>" or "a<record key>" */
-    bool tombstone;           /* only min_version and until_ms mean something */
+    char *name;     /* "k<record key>" or "a<record key>" */
+    bool tombstone; /* only min_version and until_ms mean something */
     int64_t min_version, until_ms;
     int64_t loaded_ms;
     uint64_t generation;
@@ -111,7 +111,7 @@ struct entry {
     struct moat_arena *arena; /* owns the key, its secrets (wiped) and its pkeys */
     struct kms_key key;
     struct iam_policy *policy;
-    const char *target;       /* aliases: the target key id */
+    const char *target; /* aliases: the target key id */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -364,8 +364,8 @@ bool kms_key_parse(struct moat_arena *a, struct moat_slice record, int64_t versi
     return true;
 }
 
-static struct moat_slice material_aad(struct moat_arena *a, const char *account,
-                                      const char *key_id, const char *material_id)
+static struct moat_slice material_aad(struct moat_arena *a, const char *account, const char *key_id,
+                                      const char *material_id)
 {
     return moat_slice_cstr(
         moat_arena_printf(a, "kms/material/%s/%s/%s", account, key_id, material_id));
@@ -411,9 +411,8 @@ struct moat_slice kms_material_seal(struct moat_call *call, const struct kms_key
                                     const char *material_id, struct moat_slice secret)
 {
     struct moat_arena *a = call->arena;
-    struct moat_slice sealed =
-        rootkey_seal(call->server->rootkey, a,
-                     material_aad(a, key->account, key->key_id, material_id), secret);
+    struct moat_slice sealed = rootkey_seal(
+        call->server->rootkey, a, material_aad(a, key->account, key->key_id, material_id), secret);
     struct moat_buf b64;
     moat_buf_init(&b64, a, sealed.len * 4 / 3 + 8);
     moat_base64_encode(&b64, sealed);
@@ -454,8 +453,8 @@ const char *kms_material_add(struct moat_call *call, struct kms_key *key, struct
 
 /* ---- reading keys ------------------------------------------------------------------- */
 
-static struct moat_error *not_found(struct moat_call *call, const char *account,
-                                    const char *region, const char *key_id)
+static struct moat_error *not_found(struct moat_call *call, const char *account, const char *region,
+                                    const char *key_id)
 {
     return moat_fail(call, &kms_not_found, "Key '%s' does not exist",
                      kms_key_arn(call->arena, region, account, key_id));
@@ -503,13 +502,13 @@ static void release_entry(void *p)
 
 /* Loads a key into a new cache entry (unsealed, policy compiled). */
 static struct moat_error *load_entry(struct moat_call *call, struct moat_slice name,
-                                     const char *account, const char *region,
-                                     const char *key_id, struct entry **out)
+                                     const char *account, const char *region, const char *key_id,
+                                     struct entry **out)
 {
     struct moat_arena *ea = moat_arena_new(4096);
     struct store_record r;
-    enum store_status st = store_get(call->db, ea, KMS_NS_KEY,
-                                     kms_record_key(ea, account, region, key_id), &r);
+    enum store_status st =
+        store_get(call->db, ea, KMS_NS_KEY, kms_record_key(ea, account, region, key_id), &r);
     if (st != STORE_OK) {
         moat_arena_free(ea);
         return st == STORE_NOT_FOUND ? not_found(call, account, region, key_id)
@@ -526,9 +525,8 @@ static struct moat_error *load_entry(struct moat_call *call, struct moat_slice n
     struct iam_policy_diag diag;
     if (!kms_key_parse(ea, r.value, r.version, &e->key) ||
         !kms_key_unseal(call->server, ea, &e->key) ||
-        (e->key.policy.len &&
-         iam_policy_compile(IAM_POLICY_RESOURCE, e->key.policy, 32768, &e->policy, &diag) !=
-             IAM_POLICY_OK)) {
+        (e->key.policy.len && iam_policy_compile(IAM_POLICY_RESOURCE, e->key.policy, 32768,
+                                                 &e->policy, &diag) != IAM_POLICY_OK)) {
         entry_unref(e);
         return moat_internal(call, "KMS key record does not load");
     }
@@ -548,8 +546,7 @@ struct moat_error *kms_key_get(struct moat_call *call, const struct kms_ref *ref
      * (and may roll back): read it, but neither trust nor feed the cache. */
     struct entry *e = call->writable ? NULL : cache_lookup(name);
     if (!e) {
-        struct moat_error *err =
-            load_entry(call, name, ref->account, ref->region, ref->key_id, &e);
+        struct moat_error *err = load_entry(call, name, ref->account, ref->region, ref->key_id, &e);
         if (err)
             return err;
         if (!call->writable)
@@ -577,8 +574,8 @@ static struct moat_error *alias_target(struct moat_call *call, const char *accou
         struct moat_arena *ea = moat_arena_new(512);
         struct store_record r;
         struct moat_value *doc;
-        enum store_status st = store_get(call->db, ea, KMS_NS_ALIAS,
-                                         moat_slice(buf + 1, (size_t)n - 1), &r);
+        enum store_status st =
+            store_get(call->db, ea, KMS_NS_ALIAS, moat_slice(buf + 1, (size_t)n - 1), &r);
         if (st != STORE_OK || !moat_json_parse(ea, r.value, 0, &doc, NULL)) {
             moat_arena_free(ea);
             if (st == STORE_NOT_FOUND)
@@ -699,8 +696,8 @@ struct moat_value *kms_doc_new(struct moat_call *call, const char *key_id, const
     moat_map_set_cstr(a, doc, "KeyUsage", kms_usage_name(usage));
     moat_map_set_cstr(a, doc, "Origin", origin);
     moat_map_set_cstr(a, doc, "KeyManager", aws_managed ? "AWS" : "CUSTOMER");
-    moat_map_set_cstr(a, doc, "State", strcmp(origin, "EXTERNAL") == 0 ? "PendingImport"
-                                                                      : "Enabled");
+    moat_map_set_cstr(a, doc, "State",
+                      strcmp(origin, "EXTERNAL") == 0 ? "PendingImport" : "Enabled");
     moat_map_set_bool(a, doc, "MultiRegion", multi_region);
     if (multi_region) {
         moat_map_set_cstr(a, doc, "PrimaryRegion", region);

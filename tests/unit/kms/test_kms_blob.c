@@ -58,7 +58,8 @@ MOAT_TEST(seal_parse_open)
     CHECK_SLICE(plain, "attack at dawn");
     CHECK(used == &m);
     /* another context, no context, another value: refused */
-    struct moat_error *e = kms_open(&call, &key, &b, context(a, "a", "1", NULL, NULL), &plain, NULL);
+    struct moat_error *e =
+        kms_open(&call, &key, &b, context(a, "a", "1", NULL, NULL), &plain, NULL);
     CHECK(e && strcmp(e->kind->code, "InvalidCiphertextException") == 0);
     CHECK(kms_open(&call, &key, &b, NULL, &plain, NULL) != NULL);
     CHECK(kms_open(&call, &key, &b, context(a, "a", "1", "b", "3"), &plain, NULL) != NULL);
@@ -89,8 +90,7 @@ MOAT_TEST(every_altered_byte_fails)
         struct kms_blob b;
         if (!kms_blob_parse(moat_slice(copy, blob.len), &b))
             continue; /* header damage: not a blob at all */
-        if (kms_open(&call, &key, &b, NULL, &plain, NULL) == NULL &&
-            kms_blob_parse(blob, &b)) {
+        if (kms_open(&call, &key, &b, NULL, &plain, NULL) == NULL && kms_blob_parse(blob, &b)) {
             fprintf(stderr, "  byte %zu altered and still opened\n", i);
             moat_test_failures++;
         }
@@ -107,7 +107,7 @@ MOAT_TEST(parse_refuses_malformed)
     CHECK(kms_seal(&call, &key, NULL, MOAT_LIT("payload"), &blob) == NULL);
     struct kms_blob b;
     for (size_t n = 0; n < KMS_BLOB_OVERHEAD(36); n++)
-        CHECK(!kms_blob_parse(moat_slice(blob.ptr, n), &b)); /* truncated */
+        CHECK(!kms_blob_parse(moat_slice(blob.ptr, n), &b));                /* truncated */
     CHECK(kms_blob_parse(moat_slice(blob.ptr, KMS_BLOB_OVERHEAD(36)), &b)); /* empty plaintext */
     CHECK_EQ_INT(b.ciphertext.len, 0);
     uint8_t *copy = moat_arena_alloc(a, blob.len);
@@ -152,7 +152,9 @@ MOAT_TEST(key_id_parse)
     CHECK(kms_key_id_parse(MOAT_LIT("11111111-2222-4333-8444-555555555555"), &p));
     CHECK(p.kind == KMS_ID_KEY && !p.arn);
     CHECK(kms_key_id_parse(MOAT_LIT("mrk-0123456789abcdef0123456789ABCDEF"), &p));
-    CHECK(kms_key_id_parse(MOAT_LIT("arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-8444-555555555555"), &p));
+    CHECK(kms_key_id_parse(
+        MOAT_LIT("arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-4333-8444-555555555555"),
+        &p));
     CHECK(p.arn && p.kind == KMS_ID_KEY);
     CHECK_SLICE(p.region, "eu-west-1");
     CHECK_SLICE(p.account, "123456789012");
@@ -168,8 +170,10 @@ MOAT_TEST(key_id_parse)
     CHECK(!kms_key_id_parse(MOAT_LIT("mrk-0123"), &p));
     CHECK(!kms_key_id_parse(MOAT_LIT("arn:aws:s3:us-east-1:123456789012:key/x"), &p));
     CHECK(p.kind == KMS_ID_BAD_ARN);
-    CHECK(!kms_key_id_parse(MOAT_LIT("arn:aws:kms:us-east-1:12345:key/11111111-2222-4333-8444-555555555555"), &p));
-    CHECK(!kms_key_id_parse(MOAT_LIT("arn:aws:kms::123456789012:key/11111111-2222-4333-8444-555555555555"), &p));
+    CHECK(!kms_key_id_parse(
+        MOAT_LIT("arn:aws:kms:us-east-1:12345:key/11111111-2222-4333-8444-555555555555"), &p));
+    CHECK(!kms_key_id_parse(
+        MOAT_LIT("arn:aws:kms::123456789012:key/11111111-2222-4333-8444-555555555555"), &p));
     CHECK(!kms_key_id_parse(MOAT_LIT("arn:aws:kms:us-east-1:123456789012:key/zz"), &p));
     CHECK(!kms_key_id_parse(MOAT_LIT("arn:aws:kms:us-east-1:123456789012:grant/x"), &p));
     CHECK(!kms_key_id_parse(MOAT_LIT("arn:"), &p));
@@ -177,8 +181,9 @@ MOAT_TEST(key_id_parse)
 
 MOAT_TEST(grant_tokens)
 {
-    const char *tok = kms_grant_token(a, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-                                      "arn:aws:kms:us-east-1:123456789012:key/k");
+    const char *tok =
+        kms_grant_token(a, "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+                        "arn:aws:kms:us-east-1:123456789012:key/k");
     struct moat_slice arn, id;
     CHECK(kms_grant_token_parse(a, moat_slice_cstr(tok), &arn, &id));
     CHECK_SLICE(arn, "arn:aws:kms:us-east-1:123456789012:key/k");
