@@ -6,15 +6,139 @@ static const struct moat_member sts_members_GetCallerIdentityResponse[] = {
     {"Account", "Account", &sts_shape_accountType, MOAT_LOC_BODY, 0},
     {"Arn", "Arn", &sts_shape_arnType, MOAT_LOC_BODY, 0},
 };
+static const struct moat_member sts_members_PolicyDescriptorType[] = {
+    {"arn", "arn", &sts_shape_arnType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_Tag[] = {
+    {"Key", "Key", &sts_shape_tagKeyType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"Value", "Value", &sts_shape_tagValueType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_ProvidedContext[] = {
+    {"ProviderArn", "ProviderArn", &sts_shape_arnType, MOAT_LOC_BODY, 0},
+    {"ContextAssertion", "ContextAssertion", &sts_shape_contextAssertionType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_AssumeRoleRequest[] = {
+    {"RoleArn", "RoleArn", &sts_shape_arnType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"RoleSessionName", "RoleSessionName", &sts_shape_roleSessionNameType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"PolicyArns", "PolicyArns", &sts_shape_policyDescriptorListType, MOAT_LOC_BODY, 0},
+    {"Policy", "Policy", &sts_shape_unrestrictedSessionPolicyDocumentType, MOAT_LOC_BODY, 0},
+    {"DurationSeconds", "DurationSeconds", &sts_shape_roleDurationSecondsType, MOAT_LOC_BODY, 0},
+    {"Tags", "Tags", &sts_shape_tagListType, MOAT_LOC_BODY, 0},
+    {"TransitiveTagKeys", "TransitiveTagKeys", &sts_shape_tagKeyListType, MOAT_LOC_BODY, 0},
+    {"ExternalId", "ExternalId", &sts_shape_externalIdType, MOAT_LOC_BODY, 0},
+    {"SerialNumber", "SerialNumber", &sts_shape_serialNumberType, MOAT_LOC_BODY, 0},
+    {"TokenCode", "TokenCode", &sts_shape_tokenCodeType, MOAT_LOC_BODY, 0},
+    {"SourceIdentity", "SourceIdentity", &sts_shape_sourceIdentityType, MOAT_LOC_BODY, 0},
+    {"ProvidedContexts", "ProvidedContexts", &sts_shape_ProvidedContextsListType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_Credentials[] = {
+    {"AccessKeyId", "AccessKeyId", &sts_shape_accessKeyIdType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"SecretAccessKey", "SecretAccessKey", &sts_shape_accessKeySecretType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"SessionToken", "SessionToken", &sts_shape_tokenType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"Expiration", "Expiration", &sts_shape_dateType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_AssumedRoleUser[] = {
+    {"AssumedRoleId", "AssumedRoleId", &sts_shape_assumedRoleIdType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"Arn", "Arn", &sts_shape_arnType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_AssumeRoleResponse[] = {
+    {"Credentials", "Credentials", &sts_shape_Credentials, MOAT_LOC_BODY, 0},
+    {"AssumedRoleUser", "AssumedRoleUser", &sts_shape_AssumedRoleUser, MOAT_LOC_BODY, 0},
+    {"PackedPolicySize", "PackedPolicySize", &sts_shape_nonNegativeIntegerType, MOAT_LOC_BODY, 0},
+    {"SourceIdentity", "SourceIdentity", &sts_shape_sourceIdentityType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_GetSessionTokenRequest[] = {
+    {"DurationSeconds", "DurationSeconds", &sts_shape_durationSecondsType, MOAT_LOC_BODY, 0},
+    {"SerialNumber", "SerialNumber", &sts_shape_serialNumberType, MOAT_LOC_BODY, 0},
+    {"TokenCode", "TokenCode", &sts_shape_tokenCodeType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_GetSessionTokenResponse[] = {
+    {"Credentials", "Credentials", &sts_shape_Credentials, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_GetFederationTokenRequest[] = {
+    {"Name", "Name", &sts_shape_userNameType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"Policy", "Policy", &sts_shape_sessionPolicyDocumentType, MOAT_LOC_BODY, 0},
+    {"PolicyArns", "PolicyArns", &sts_shape_policyDescriptorListType, MOAT_LOC_BODY, 0},
+    {"DurationSeconds", "DurationSeconds", &sts_shape_durationSecondsType, MOAT_LOC_BODY, 0},
+    {"Tags", "Tags", &sts_shape_tagListType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_FederatedUser[] = {
+    {"FederatedUserId", "FederatedUserId", &sts_shape_federatedIdType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+    {"Arn", "Arn", &sts_shape_arnType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_GetFederationTokenResponse[] = {
+    {"Credentials", "Credentials", &sts_shape_Credentials, MOAT_LOC_BODY, 0},
+    {"FederatedUser", "FederatedUser", &sts_shape_FederatedUser, MOAT_LOC_BODY, 0},
+    {"PackedPolicySize", "PackedPolicySize", &sts_shape_nonNegativeIntegerType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_GetAccessKeyInfoRequest[] = {
+    {"AccessKeyId", "AccessKeyId", &sts_shape_accessKeyIdType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_GetAccessKeyInfoResponse[] = {
+    {"Account", "Account", &sts_shape_accountType, MOAT_LOC_BODY, 0},
+};
+static const struct moat_member sts_members_DecodeAuthorizationMessageRequest[] = {
+    {"EncodedMessage", "EncodedMessage", &sts_shape_encodedMessageType, MOAT_LOC_BODY, MOAT_MEMBER_REQUIRED},
+};
+static const struct moat_member sts_members_DecodeAuthorizationMessageResponse[] = {
+    {"DecodedMessage", "DecodedMessage", &sts_shape_decodedMessageType, MOAT_LOC_BODY, 0},
+};
 
 const struct moat_shape sts_shape_GetCallerIdentityRequest = {.name = "GetCallerIdentityRequest", .type = MOAT_SHAPE_STRUCTURE};
 const struct moat_shape sts_shape_userIdType = {.name = "userIdType", .type = MOAT_SHAPE_STRING};
 const struct moat_shape sts_shape_accountType = {.name = "accountType", .type = MOAT_SHAPE_STRING};
 const struct moat_shape sts_shape_arnType = {.name = "arnType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 20LL, .max = 2048LL, .pattern = "[\\u0009\\u000A\\u000D\\u0020-\\u007E\\u0085\\u00A0-\\uD7FF\\uE000-\\uFFFD\\u10000-\\u10FFFF]+"};
 const struct moat_shape sts_shape_GetCallerIdentityResponse = {.name = "GetCallerIdentityResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 3, .members = sts_members_GetCallerIdentityResponse};
+const struct moat_shape sts_shape_roleSessionNameType = {.name = "roleSessionNameType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 64LL, .pattern = "[\\w+=,.@-]*"};
+const struct moat_shape sts_shape_PolicyDescriptorType = {.name = "PolicyDescriptorType", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_PolicyDescriptorType};
+const struct moat_shape sts_shape_policyDescriptorListType = {.name = "policyDescriptorListType", .type = MOAT_SHAPE_LIST, .item = &sts_shape_PolicyDescriptorType, .item_name = "member"};
+const struct moat_shape sts_shape_unrestrictedSessionPolicyDocumentType = {.name = "unrestrictedSessionPolicyDocumentType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN, .min = 1LL, .pattern = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"};
+const struct moat_shape sts_shape_roleDurationSecondsType = {.name = "roleDurationSecondsType", .type = MOAT_SHAPE_INTEGER, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 900LL, .max = 43200LL};
+const struct moat_shape sts_shape_tagKeyType = {.name = "tagKeyType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 1LL, .max = 128LL, .pattern = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"};
+const struct moat_shape sts_shape_tagValueType = {.name = "tagValueType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 0LL, .max = 256LL, .pattern = "[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"};
+const struct moat_shape sts_shape_Tag = {.name = "Tag", .type = MOAT_SHAPE_STRUCTURE, .count = 2, .members = sts_members_Tag};
+const struct moat_shape sts_shape_tagListType = {.name = "tagListType", .type = MOAT_SHAPE_LIST, .flags = MOAT_SHAPE_HAS_MAX, .max = 50LL, .item = &sts_shape_Tag, .item_name = "member"};
+const struct moat_shape sts_shape_tagKeyListType = {.name = "tagKeyListType", .type = MOAT_SHAPE_LIST, .flags = MOAT_SHAPE_HAS_MAX, .max = 50LL, .item = &sts_shape_tagKeyType, .item_name = "member"};
+const struct moat_shape sts_shape_externalIdType = {.name = "externalIdType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 1224LL, .pattern = "[\\w+=,.@:\\/-]*"};
+const struct moat_shape sts_shape_serialNumberType = {.name = "serialNumberType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 9LL, .max = 256LL, .pattern = "[\\w+=/:,.@-]*"};
+const struct moat_shape sts_shape_tokenCodeType = {.name = "tokenCodeType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 6LL, .max = 6LL, .pattern = "[\\d]*"};
+const struct moat_shape sts_shape_sourceIdentityType = {.name = "sourceIdentityType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 64LL, .pattern = "[\\w+=,.@-]*"};
+const struct moat_shape sts_shape_contextAssertionType = {.name = "contextAssertionType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 4LL, .max = 2048LL};
+const struct moat_shape sts_shape_ProvidedContext = {.name = "ProvidedContext", .type = MOAT_SHAPE_STRUCTURE, .count = 2, .members = sts_members_ProvidedContext};
+const struct moat_shape sts_shape_ProvidedContextsListType = {.name = "ProvidedContextsListType", .type = MOAT_SHAPE_LIST, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 1LL, .max = 5LL, .item = &sts_shape_ProvidedContext, .item_name = "member"};
+const struct moat_shape sts_shape_AssumeRoleRequest = {.name = "AssumeRoleRequest", .type = MOAT_SHAPE_STRUCTURE, .count = 12, .members = sts_members_AssumeRoleRequest};
+const struct moat_shape sts_shape_accessKeyIdType = {.name = "accessKeyIdType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 16LL, .max = 128LL, .pattern = "[\\w]*"};
+const struct moat_shape sts_shape_accessKeySecretType = {.name = "accessKeySecretType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_SENSITIVE};
+const struct moat_shape sts_shape_tokenType = {.name = "tokenType", .type = MOAT_SHAPE_STRING};
+const struct moat_shape sts_shape_dateType = {.name = "dateType", .type = MOAT_SHAPE_TIMESTAMP};
+const struct moat_shape sts_shape_Credentials = {.name = "Credentials", .type = MOAT_SHAPE_STRUCTURE, .count = 4, .members = sts_members_Credentials};
+const struct moat_shape sts_shape_assumedRoleIdType = {.name = "assumedRoleIdType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 193LL, .pattern = "[\\w+=,.@:-]*"};
+const struct moat_shape sts_shape_AssumedRoleUser = {.name = "AssumedRoleUser", .type = MOAT_SHAPE_STRUCTURE, .count = 2, .members = sts_members_AssumedRoleUser};
+const struct moat_shape sts_shape_nonNegativeIntegerType = {.name = "nonNegativeIntegerType", .type = MOAT_SHAPE_INTEGER, .flags = MOAT_SHAPE_HAS_MIN, .min = 0LL};
+const struct moat_shape sts_shape_AssumeRoleResponse = {.name = "AssumeRoleResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 4, .members = sts_members_AssumeRoleResponse};
+const struct moat_shape sts_shape_durationSecondsType = {.name = "durationSecondsType", .type = MOAT_SHAPE_INTEGER, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 900LL, .max = 129600LL};
+const struct moat_shape sts_shape_GetSessionTokenRequest = {.name = "GetSessionTokenRequest", .type = MOAT_SHAPE_STRUCTURE, .count = 3, .members = sts_members_GetSessionTokenRequest};
+const struct moat_shape sts_shape_GetSessionTokenResponse = {.name = "GetSessionTokenResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_GetSessionTokenResponse};
+const struct moat_shape sts_shape_userNameType = {.name = "userNameType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 32LL, .pattern = "[\\w+=,.@-]*"};
+const struct moat_shape sts_shape_sessionPolicyDocumentType = {.name = "sessionPolicyDocumentType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 1LL, .max = 2048LL, .pattern = "[\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"};
+const struct moat_shape sts_shape_GetFederationTokenRequest = {.name = "GetFederationTokenRequest", .type = MOAT_SHAPE_STRUCTURE, .count = 5, .members = sts_members_GetFederationTokenRequest};
+const struct moat_shape sts_shape_federatedIdType = {.name = "federatedIdType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 2LL, .max = 193LL, .pattern = "[\\w+=,.@\\:-]*"};
+const struct moat_shape sts_shape_FederatedUser = {.name = "FederatedUser", .type = MOAT_SHAPE_STRUCTURE, .count = 2, .members = sts_members_FederatedUser};
+const struct moat_shape sts_shape_GetFederationTokenResponse = {.name = "GetFederationTokenResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 3, .members = sts_members_GetFederationTokenResponse};
+const struct moat_shape sts_shape_GetAccessKeyInfoRequest = {.name = "GetAccessKeyInfoRequest", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_GetAccessKeyInfoRequest};
+const struct moat_shape sts_shape_GetAccessKeyInfoResponse = {.name = "GetAccessKeyInfoResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_GetAccessKeyInfoResponse};
+const struct moat_shape sts_shape_encodedMessageType = {.name = "encodedMessageType", .type = MOAT_SHAPE_STRING, .flags = MOAT_SHAPE_HAS_MIN|MOAT_SHAPE_HAS_MAX, .min = 1LL, .max = 10240LL};
+const struct moat_shape sts_shape_DecodeAuthorizationMessageRequest = {.name = "DecodeAuthorizationMessageRequest", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_DecodeAuthorizationMessageRequest};
+const struct moat_shape sts_shape_decodedMessageType = {.name = "decodedMessageType", .type = MOAT_SHAPE_STRING};
+const struct moat_shape sts_shape_DecodeAuthorizationMessageResponse = {.name = "DecodeAuthorizationMessageResponse", .type = MOAT_SHAPE_STRUCTURE, .count = 1, .members = sts_members_DecodeAuthorizationMessageResponse};
 
 static const struct moat_op_shape sts_ops[] = {
     {"GetCallerIdentity", "POST", "/", &sts_shape_GetCallerIdentityRequest, &sts_shape_GetCallerIdentityResponse, "GetCallerIdentityResult", 200},
+    {"AssumeRole", "POST", "/", &sts_shape_AssumeRoleRequest, &sts_shape_AssumeRoleResponse, "AssumeRoleResult", 200},
+    {"GetSessionToken", "POST", "/", &sts_shape_GetSessionTokenRequest, &sts_shape_GetSessionTokenResponse, "GetSessionTokenResult", 200},
+    {"GetFederationToken", "POST", "/", &sts_shape_GetFederationTokenRequest, &sts_shape_GetFederationTokenResponse, "GetFederationTokenResult", 200},
+    {"GetAccessKeyInfo", "POST", "/", &sts_shape_GetAccessKeyInfoRequest, &sts_shape_GetAccessKeyInfoResponse, "GetAccessKeyInfoResult", 200},
+    {"DecodeAuthorizationMessage", "POST", "/", &sts_shape_DecodeAuthorizationMessageRequest, &sts_shape_DecodeAuthorizationMessageResponse, "DecodeAuthorizationMessageResult", 200},
 };
 
 static const char *const sts_all_ops[] = {
@@ -41,7 +165,7 @@ const struct moat_service_shapes sts_shapes = {
     .xml_namespace = "https://sts.amazonaws.com/doc/2011-06-15/",
     .botocore_version = "1.43.11",
     .ops = sts_ops,
-    .op_count = 1,
+    .op_count = 6,
     .all_ops = sts_all_ops,
     .all_op_count = 11,
 };

@@ -9,6 +9,11 @@ extern const struct moat_service_shapes sts_shapes;
 
 enum {
     STS_OP_GET_CALLER_IDENTITY = 0,
+    STS_OP_ASSUME_ROLE = 1,
+    STS_OP_GET_SESSION_TOKEN = 2,
+    STS_OP_GET_FEDERATION_TOKEN = 3,
+    STS_OP_GET_ACCESS_KEY_INFO = 4,
+    STS_OP_DECODE_AUTHORIZATION_MESSAGE = 5,
 };
 
 extern const struct moat_shape sts_shape_GetCallerIdentityRequest;
@@ -16,11 +21,130 @@ extern const struct moat_shape sts_shape_userIdType;
 extern const struct moat_shape sts_shape_accountType;
 extern const struct moat_shape sts_shape_arnType;
 extern const struct moat_shape sts_shape_GetCallerIdentityResponse;
+extern const struct moat_shape sts_shape_roleSessionNameType;
+extern const struct moat_shape sts_shape_PolicyDescriptorType;
+extern const struct moat_shape sts_shape_policyDescriptorListType;
+extern const struct moat_shape sts_shape_unrestrictedSessionPolicyDocumentType;
+extern const struct moat_shape sts_shape_roleDurationSecondsType;
+extern const struct moat_shape sts_shape_tagKeyType;
+extern const struct moat_shape sts_shape_tagValueType;
+extern const struct moat_shape sts_shape_Tag;
+extern const struct moat_shape sts_shape_tagListType;
+extern const struct moat_shape sts_shape_tagKeyListType;
+extern const struct moat_shape sts_shape_externalIdType;
+extern const struct moat_shape sts_shape_serialNumberType;
+extern const struct moat_shape sts_shape_tokenCodeType;
+extern const struct moat_shape sts_shape_sourceIdentityType;
+extern const struct moat_shape sts_shape_contextAssertionType;
+extern const struct moat_shape sts_shape_ProvidedContext;
+extern const struct moat_shape sts_shape_ProvidedContextsListType;
+extern const struct moat_shape sts_shape_AssumeRoleRequest;
+extern const struct moat_shape sts_shape_accessKeyIdType;
+extern const struct moat_shape sts_shape_accessKeySecretType;
+extern const struct moat_shape sts_shape_tokenType;
+extern const struct moat_shape sts_shape_dateType;
+extern const struct moat_shape sts_shape_Credentials;
+extern const struct moat_shape sts_shape_assumedRoleIdType;
+extern const struct moat_shape sts_shape_AssumedRoleUser;
+extern const struct moat_shape sts_shape_nonNegativeIntegerType;
+extern const struct moat_shape sts_shape_AssumeRoleResponse;
+extern const struct moat_shape sts_shape_durationSecondsType;
+extern const struct moat_shape sts_shape_GetSessionTokenRequest;
+extern const struct moat_shape sts_shape_GetSessionTokenResponse;
+extern const struct moat_shape sts_shape_userNameType;
+extern const struct moat_shape sts_shape_sessionPolicyDocumentType;
+extern const struct moat_shape sts_shape_GetFederationTokenRequest;
+extern const struct moat_shape sts_shape_federatedIdType;
+extern const struct moat_shape sts_shape_FederatedUser;
+extern const struct moat_shape sts_shape_GetFederationTokenResponse;
+extern const struct moat_shape sts_shape_GetAccessKeyInfoRequest;
+extern const struct moat_shape sts_shape_GetAccessKeyInfoResponse;
+extern const struct moat_shape sts_shape_encodedMessageType;
+extern const struct moat_shape sts_shape_DecodeAuthorizationMessageRequest;
+extern const struct moat_shape sts_shape_decodedMessageType;
+extern const struct moat_shape sts_shape_DecodeAuthorizationMessageResponse;
 
 enum {
     STS_GET_CALLER_IDENTITY_RESPONSE_USER_ID = 0,
     STS_GET_CALLER_IDENTITY_RESPONSE_ACCOUNT = 1,
     STS_GET_CALLER_IDENTITY_RESPONSE_ARN = 2,
+};
+enum {
+    STS_POLICY_DESCRIPTOR_TYPE_ARN = 0,
+};
+enum {
+    STS_TAG_KEY = 0,
+    STS_TAG_VALUE = 1,
+};
+enum {
+    STS_PROVIDED_CONTEXT_PROVIDER_ARN = 0,
+    STS_PROVIDED_CONTEXT_CONTEXT_ASSERTION = 1,
+};
+enum {
+    STS_ASSUME_ROLE_REQUEST_ROLE_ARN = 0,
+    STS_ASSUME_ROLE_REQUEST_ROLE_SESSION_NAME = 1,
+    STS_ASSUME_ROLE_REQUEST_POLICY_ARNS = 2,
+    STS_ASSUME_ROLE_REQUEST_POLICY = 3,
+    STS_ASSUME_ROLE_REQUEST_DURATION_SECONDS = 4,
+    STS_ASSUME_ROLE_REQUEST_TAGS = 5,
+    STS_ASSUME_ROLE_REQUEST_TRANSITIVE_TAG_KEYS = 6,
+    STS_ASSUME_ROLE_REQUEST_EXTERNAL_ID = 7,
+    STS_ASSUME_ROLE_REQUEST_SERIAL_NUMBER = 8,
+    STS_ASSUME_ROLE_REQUEST_TOKEN_CODE = 9,
+    STS_ASSUME_ROLE_REQUEST_SOURCE_IDENTITY = 10,
+    STS_ASSUME_ROLE_REQUEST_PROVIDED_CONTEXTS = 11,
+};
+enum {
+    STS_CREDENTIALS_ACCESS_KEY_ID = 0,
+    STS_CREDENTIALS_SECRET_ACCESS_KEY = 1,
+    STS_CREDENTIALS_SESSION_TOKEN = 2,
+    STS_CREDENTIALS_EXPIRATION = 3,
+};
+enum {
+    STS_ASSUMED_ROLE_USER_ASSUMED_ROLE_ID = 0,
+    STS_ASSUMED_ROLE_USER_ARN = 1,
+};
+enum {
+    STS_ASSUME_ROLE_RESPONSE_CREDENTIALS = 0,
+    STS_ASSUME_ROLE_RESPONSE_ASSUMED_ROLE_USER = 1,
+    STS_ASSUME_ROLE_RESPONSE_PACKED_POLICY_SIZE = 2,
+    STS_ASSUME_ROLE_RESPONSE_SOURCE_IDENTITY = 3,
+};
+enum {
+    STS_GET_SESSION_TOKEN_REQUEST_DURATION_SECONDS = 0,
+    STS_GET_SESSION_TOKEN_REQUEST_SERIAL_NUMBER = 1,
+    STS_GET_SESSION_TOKEN_REQUEST_TOKEN_CODE = 2,
+};
+enum {
+    STS_GET_SESSION_TOKEN_RESPONSE_CREDENTIALS = 0,
+};
+enum {
+    STS_GET_FEDERATION_TOKEN_REQUEST_NAME = 0,
+    STS_GET_FEDERATION_TOKEN_REQUEST_POLICY = 1,
+    STS_GET_FEDERATION_TOKEN_REQUEST_POLICY_ARNS = 2,
+    STS_GET_FEDERATION_TOKEN_REQUEST_DURATION_SECONDS = 3,
+    STS_GET_FEDERATION_TOKEN_REQUEST_TAGS = 4,
+};
+enum {
+    STS_FEDERATED_USER_FEDERATED_USER_ID = 0,
+    STS_FEDERATED_USER_ARN = 1,
+};
+enum {
+    STS_GET_FEDERATION_TOKEN_RESPONSE_CREDENTIALS = 0,
+    STS_GET_FEDERATION_TOKEN_RESPONSE_FEDERATED_USER = 1,
+    STS_GET_FEDERATION_TOKEN_RESPONSE_PACKED_POLICY_SIZE = 2,
+};
+enum {
+    STS_GET_ACCESS_KEY_INFO_REQUEST_ACCESS_KEY_ID = 0,
+};
+enum {
+    STS_GET_ACCESS_KEY_INFO_RESPONSE_ACCOUNT = 0,
+};
+enum {
+    STS_DECODE_AUTHORIZATION_MESSAGE_REQUEST_ENCODED_MESSAGE = 0,
+};
+enum {
+    STS_DECODE_AUTHORIZATION_MESSAGE_RESPONSE_DECODED_MESSAGE = 0,
 };
 
 #endif
