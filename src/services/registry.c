@@ -9,6 +9,7 @@
 
 extern const struct moat_service sts_service;
 extern const struct moat_service iam_service;
+extern const struct moat_service organizations_service;
 extern const struct moat_service kms_service;
 extern const struct moat_service secretsmanager_service;
 extern const struct moat_service ssm_service;
@@ -17,6 +18,7 @@ extern const struct moat_service cloudtrail_service;
 static const struct moat_service *const services[] = {
     &sts_service,
     &iam_service,
+    &organizations_service,
     &kms_service,
     &secretsmanager_service,
     &ssm_service,
