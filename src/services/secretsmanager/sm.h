@@ -150,6 +150,25 @@ struct moat_slice sm_uuid(struct moat_arena *a);
 /* The calendar day (UTC midnight, ms) of a time. */
 int64_t sm_day_ms(int64_t ms);
 
+/* ---- sm_cache.c / sm_store.c: record access ------------------------------------------- */
+
+/* Tags of cached records. */
+#define SM_TAG_SECRET 's'
+#define SM_TAG_VALUE 'v'
+bool sm_cache_get(char tag, struct moat_slice key, struct moat_arena *a, struct moat_slice *value,
+                  int64_t *version);
+void sm_cache_put(char tag, struct moat_slice key, struct moat_slice value, int64_t version);
+void sm_cache_invalidate(char tag, struct moat_slice key, int64_t min_version);
+
+/* Reads a record (through the cache outside the writer's transaction); NOT_FOUND and
+ * STORE_ERROR as store_get. */
+int sm_record_get(struct moat_call *call, const char *ns, struct moat_slice key,
+                  struct moat_slice *value, int64_t *version);
+/* Writes / deletes a record and invalidates its cached copy. */
+int sm_record_put(struct moat_call *call, const char *ns, struct moat_slice key,
+                  struct moat_slice value, int64_t expect_version, int64_t *new_version);
+int sm_record_delete(struct moat_call *call, const char *ns, struct moat_slice key);
+
 /* ---- sm_crypto.c: secret values at rest (KMS envelope encryption) ------------- */
 
 /* Encrypts a value for version `vid` and stores its record. key_arn receives the KMS key

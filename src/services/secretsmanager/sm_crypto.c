@@ -7,12 +7,15 @@
 #include "core/buf.h"
 #include "core/encoding.h"
 #include "core/json.h"
+#include "core/thread.h"
 #include "crypto/rootkey.h"
 #include "services/secretsmanager/sm.h"
 #include "store/store.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define IV_LEN 12
@@ -20,6 +23,37 @@
 #define DATA_KEY_LEN 32
 
 /* ---- AES-256-GCM under the data key ---------------------------------------------------- */
+
+/* One cipher context per thread, with the cipher fetched once: each value then costs a
+ * key schedule, not a context and a provider lookup. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_CIPHER *aes_gcm;
+static __thread EVP_CIPHER_CTX *thread_ctx;
+
+static void fetch_cipher(void)
+{
+    aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (!aes_gcm)
+        abort();
+}
+
+static void free_ctx(void *unused)
+{
+    EVP_CIPHER_CTX_free(thread_ctx);
+    thread_ctx = NULL;
+}
+
+static EVP_CIPHER_CTX *cipher_ctx(void)
+{
+    pthread_once(&fetch_once, fetch_cipher);
+    if (!thread_ctx) {
+        thread_ctx = EVP_CIPHER_CTX_new();
+        if (!thread_ctx)
+            moat_oom();
+        moat_thread_on_exit(free_ctx, NULL);
+    }
+    return thread_ctx;
+}
 
 /* The additional data binds a ciphertext to its secret and version. */
 static struct moat_slice gcm_aad(struct moat_arena *a, const struct sm_secret *s,
@@ -33,14 +67,14 @@ static bool gcm_seal(struct moat_arena *a, struct moat_slice key, struct moat_sl
 {
     uint8_t *buf = moat_arena_alloc(a, IV_LEN + plain.len + TAG_LEN);
     crypto_random(buf, IV_LEN);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = cipher_ctx();
     int len = 0, fin = 0;
-    bool ok = c && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key.ptr, buf) &&
+    bool ok = EVP_EncryptInit_ex2(c, aes_gcm, key.ptr, buf, NULL) &&
               EVP_EncryptUpdate(c, NULL, &len, aad.ptr, (int)aad.len) &&
               EVP_EncryptUpdate(c, buf + IV_LEN, &len, plain.ptr, (int)plain.len) &&
               EVP_EncryptFinal_ex(c, buf + IV_LEN + len, &fin) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, buf + IV_LEN + plain.len);
-    EVP_CIPHER_CTX_free(c);
+    EVP_CIPHER_CTX_reset(c); /* the data key's schedule does not outlive the call */
     *out = moat_slice(buf, IV_LEN + plain.len + TAG_LEN);
     return ok;
 }
@@ -53,15 +87,15 @@ static bool gcm_open(struct moat_arena *a, struct moat_slice key, struct moat_sl
     size_t n = blob.len - IV_LEN - TAG_LEN;
     uint8_t *out = moat_arena_alloc(a, n + 1);
     moat_arena_wipe_on_free(a, out, n + 1);
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *c = cipher_ctx();
     int len = 0, fin = 0;
-    bool ok = c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key.ptr, blob.ptr) &&
+    bool ok = EVP_DecryptInit_ex2(c, aes_gcm, key.ptr, blob.ptr, NULL) &&
               EVP_DecryptUpdate(c, NULL, &len, aad.ptr, (int)aad.len) &&
               EVP_DecryptUpdate(c, out, &len, blob.ptr + IV_LEN, (int)n) &&
               EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
                                   (void *)(blob.ptr + IV_LEN + n)) &&
               EVP_DecryptFinal_ex(c, out + len, &fin) == 1;
-    EVP_CIPHER_CTX_free(c);
+    EVP_CIPHER_CTX_reset(c);
     out[n] = 0;
     *plain = moat_slice(out, n);
     return ok;
@@ -173,8 +207,8 @@ static struct moat_error *write_record(struct moat_call *call, const struct sm_s
     moat_buf_append_cstr(&b, "\",\"Data\":\"");
     moat_base64_encode(&b, r->data);
     moat_buf_append_cstr(&b, "\"}");
-    if (store_put(call->db, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)),
-                  moat_buf_slice(&b), STORE_ANY_VERSION, NULL) != STORE_OK)
+    if (sm_record_put(call, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)),
+                      moat_buf_slice(&b), STORE_ANY_VERSION, NULL) != STORE_OK)
         return moat_internal(call, "secretsmanager: writing a value failed");
     return NULL;
 }
@@ -183,9 +217,10 @@ static struct moat_error *read_record(struct moat_call *call, const struct sm_se
                                       struct moat_slice vid, struct value_record *r)
 {
     struct moat_arena *a = call->arena;
-    struct store_record rec;
-    enum store_status st =
-        store_get(call->db, a, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)), &rec);
+    struct moat_slice rec;
+    int64_t version;
+    int st = sm_record_get(call, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)), &rec,
+                           &version);
     if (st == STORE_NOT_FOUND)
         return moat_fail(call, &sm_not_found,
                          "Secrets Manager can't find the specified secret value for VersionId: "
@@ -194,7 +229,7 @@ static struct moat_error *read_record(struct moat_call *call, const struct sm_se
     if (st != STORE_OK)
         return moat_internal(call, "secretsmanager: reading a value failed");
     struct moat_value *doc;
-    if (!moat_json_parse(a, rec.value, 0, &doc, NULL) ||
+    if (!moat_json_parse(a, rec, 0, &doc, NULL) ||
         !moat_base64_decode(a, moat_map_str(doc, "DataKey"), &r->wrapped) ||
         !moat_base64_decode(a, moat_map_str(doc, "Data"), &r->data))
         return moat_internal(call, "secretsmanager: a value record does not parse");

@@ -80,10 +80,8 @@ static struct moat_error *sync_one(struct moat_call *call, struct sm_secret *pri
             replica->versions[j++] = replica->versions[i];
             continue;
         }
-        enum store_status st =
-            store_delete(call->db, SM_NS_VALUE,
-                         moat_slice_cstr(sm_value_key(a, replica, replica->versions[i].id)),
-                         STORE_ANY_VERSION);
+        int st = sm_record_delete(
+            call, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, replica, replica->versions[i].id)));
         if (st != STORE_OK && st != STORE_NOT_FOUND)
             return moat_internal(call, "secretsmanager: removing a replica version failed");
     }
@@ -186,9 +184,9 @@ struct moat_error *sm_replicas_add(struct moat_call *call, struct sm_secret *pri
                 moat_arena_printf(a, "Replication failed: %.*s", MOAT_FMT(err->message)));
             /* values written before the refusal go with the unsaved replica */
             for (size_t k = 0; k < replica->version_count; k++)
-                (void)store_delete(call->db, SM_NS_VALUE,
-                                   moat_slice_cstr(sm_value_key(a, replica, replica->versions[k].id)),
-                                   STORE_ANY_VERSION);
+                (void)sm_record_delete(
+                    call, SM_NS_VALUE,
+                    moat_slice_cstr(sm_value_key(a, replica, replica->versions[k].id)));
             continue;
         }
         if (!err)

@@ -159,10 +159,9 @@ struct moat_error *sm_versions_trim(struct moat_call *call, struct sm_secret *s)
                              "Secrets Manager removes versions without staging labels once they "
                              "are older than 24 hours.",
                              SM_MAX_VERSIONS, s->arn);
-        enum store_status st = store_delete(call->db, SM_NS_VALUE,
-                                            moat_slice_cstr(sm_value_key(call->arena, s,
-                                                                         s->versions[victim].id)),
-                                            STORE_ANY_VERSION);
+        int st = sm_record_delete(
+            call, SM_NS_VALUE,
+            moat_slice_cstr(sm_value_key(call->arena, s, s->versions[victim].id)));
         if (st != STORE_OK && st != STORE_NOT_FOUND)
             return moat_internal(call, "secretsmanager: deleting an old version failed");
         memmove(&s->versions[victim], &s->versions[victim + 1],
@@ -392,6 +391,49 @@ struct sm_secret *sm_secret_new(struct moat_call *call, const char *account, con
     return s;
 }
 
+/* ---- record access ---------------------------------------------------------------- */
+
+static char tag_of(const char *ns)
+{
+    return strcmp(ns, SM_NS_SECRET) == 0 ? SM_TAG_SECRET : SM_TAG_VALUE;
+}
+
+int sm_record_get(struct moat_call *call, const char *ns, struct moat_slice key,
+                  struct moat_slice *value, int64_t *version)
+{
+    /* Inside the writer's transaction the store is the truth (and may hold uncommitted
+     * changes, which must not be cached). */
+    if (!call->writable && sm_cache_get(tag_of(ns), key, call->arena, value, version))
+        return STORE_OK;
+    struct store_record r;
+    enum store_status st = store_get(call->db, call->arena, ns, key, &r);
+    if (st != STORE_OK)
+        return st;
+    *value = r.value;
+    *version = r.version;
+    if (!call->writable)
+        sm_cache_put(tag_of(ns), key, r.value, r.version);
+    return STORE_OK;
+}
+
+int sm_record_put(struct moat_call *call, const char *ns, struct moat_slice key,
+                  struct moat_slice value, int64_t expect_version, int64_t *new_version)
+{
+    int64_t nv = 0;
+    enum store_status st = store_put(call->db, ns, key, value, expect_version, &nv);
+    if (st == STORE_OK)
+        sm_cache_invalidate(tag_of(ns), key, nv);
+    if (new_version)
+        *new_version = nv;
+    return st;
+}
+
+int sm_record_delete(struct moat_call *call, const char *ns, struct moat_slice key)
+{
+    sm_cache_invalidate(tag_of(ns), key, INT64_MAX);
+    return store_delete(call->db, ns, key, STORE_ANY_VERSION);
+}
+
 /* ---- load and save ---------------------------------------------------------------- */
 
 struct moat_error *sm_secret_load(struct moat_call *call, const char *account,
@@ -400,13 +442,14 @@ struct moat_error *sm_secret_load(struct moat_call *call, const char *account,
 {
     *out = NULL;
     const char *key = sm_secret_key(call->arena, account, region, name);
-    struct store_record r;
-    enum store_status st = store_get(call->db, call->arena, SM_NS_SECRET, moat_slice_cstr(key), &r);
+    struct moat_slice value;
+    int64_t version;
+    int st = sm_record_get(call, SM_NS_SECRET, moat_slice_cstr(key), &value, &version);
     if (st == STORE_NOT_FOUND)
         return NULL;
     if (st != STORE_OK)
         return moat_internal(call, "secretsmanager: reading a secret failed");
-    *out = sm_secret_parse(call->arena, r.key, r.value, r.version);
+    *out = sm_secret_parse(call->arena, moat_slice_cstr(key), value, version);
     if (!*out)
         return moat_internal(call, "secretsmanager: a secret record does not parse");
     return NULL;
@@ -520,9 +563,8 @@ struct moat_error *sm_secret_save(struct moat_call *call, struct sm_secret *s)
         s->due_key = moat_slice_cstr(due);
     }
     int64_t nv;
-    enum store_status st =
-        store_put(call->db, SM_NS_SECRET, moat_slice_cstr(s->key), secret_json(a, s),
-                  s->store_version ? s->store_version : STORE_MUST_NOT_EXIST, &nv);
+    int st = sm_record_put(call, SM_NS_SECRET, moat_slice_cstr(s->key), secret_json(a, s),
+                           s->store_version ? s->store_version : STORE_MUST_NOT_EXIST, &nv);
     if (st == STORE_CONFLICT)
         return moat_fail(call, &sm_invalid_request,
                          "The secret %s was changed by another request at the same time. Try "
@@ -537,10 +579,8 @@ struct moat_error *sm_secret_save(struct moat_call *call, struct sm_secret *s)
 struct moat_error *sm_secret_purge(struct moat_call *call, struct sm_secret *s)
 {
     for (size_t i = 0; i < s->version_count; i++) {
-        enum store_status st =
-            store_delete(call->db, SM_NS_VALUE,
-                         moat_slice_cstr(sm_value_key(call->arena, s, s->versions[i].id)),
-                         STORE_ANY_VERSION);
+        int st = sm_record_delete(call, SM_NS_VALUE,
+                                  moat_slice_cstr(sm_value_key(call->arena, s, s->versions[i].id)));
         if (st != STORE_OK && st != STORE_NOT_FOUND)
             return moat_internal(call, "secretsmanager: deleting a value failed");
     }
@@ -558,8 +598,7 @@ struct moat_error *sm_secret_purge(struct moat_call *call, struct sm_secret *s)
         if (st != STORE_OK && st != STORE_NOT_FOUND)
             return moat_internal(call, "secretsmanager: deleting an access note failed");
     }
-    enum store_status st =
-        store_delete(call->db, SM_NS_SECRET, moat_slice_cstr(s->key), STORE_ANY_VERSION);
+    int st = sm_record_delete(call, SM_NS_SECRET, moat_slice_cstr(s->key));
     if (st != STORE_OK && st != STORE_NOT_FOUND)
         return moat_internal(call, "secretsmanager: deleting a secret failed");
     return NULL;
