@@ -110,6 +110,12 @@ def test_type_required_and_type_rules(ssm):
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name=name, Value="x", Type="SecureString", Overwrite=True)
     assert err(e)[0] == "HierarchyTypeMismatchException"
+    flat = "flat" + uuid.uuid4().hex[:8]
+    ssm.put_parameter(Name=flat, Value="x", Type="SecureString")
+    with pytest.raises(ClientError) as e:
+        ssm.put_parameter(Name=flat, Value="x", Type="String", Overwrite=True)
+    assert err(e)[0] == "HierarchyTypeMismatchException"
+    assert ssm.put_parameter(Name=flat, Value="y", Type="SecureString", Overwrite=True)["Version"] == 2
     with pytest.raises(ClientError) as e:
         ssm.put_parameter(Name=uniq(), Value="x", Type="String", KeyId="alias/aws/ssm")
     assert err(e)[0] == "ValidationException"

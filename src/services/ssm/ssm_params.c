@@ -423,7 +423,8 @@ SSM_HANDLER(ssm_put_parameter)
         return moat_fail(call, &ssm_validation,
                          "A parameter type is required when you create a parameter.");
     }
-    if (exists && type != cur.type && n.hierarchical)
+    /* AWS refuses a type change on any name, one level or hierarchical. */
+    if (exists && type != cur.type)
         return moat_fail(call, &ssm_hierarchy_type_mismatch,
                          "Parameter Store doesn't support changing a parameter type in a "
                          "hierarchy. For example, you can't change a parameter from a String "

@@ -262,6 +262,17 @@ static struct moat_error *authz_list_tags(struct moat_call *call, const struct m
                             moat_get_str(in, SSM_LIST_TAGS_FOR_RESOURCE_REQUEST_RESOURCE_ID));
 }
 
+/* DescribeParameters has no resource type: AWS names the account's SSM scope. */
+static struct moat_error *authz_describe(struct moat_call *call, const struct moat_value *in,
+                                         struct moat_authz *authz)
+{
+    MOAT_UNUSED(in);
+    return add_resource(call, authz,
+                        moat_arena_printf(call->arena, "arn:%s:ssm:%s:%s:*",
+                                          ssm_partition(call->region), call->region,
+                                          call->account_id));
+}
+
 /* ---- the table -------------------------------------------------------------------- */
 
 static const struct moat_operation ssm_operations[] = {
@@ -288,6 +299,7 @@ static const struct moat_operation ssm_operations[] = {
     {.shape = SSM_OP_DESCRIBE_PARAMETERS,
      .handler = ssm_describe_parameters,
      .action = "ssm:DescribeParameters",
+     .authz = authz_describe,
      .flags = MOAT_OP_READ_ONLY},
     {.shape = SSM_OP_GET_PARAMETER_HISTORY,
      .handler = ssm_get_parameter_history,
