@@ -180,6 +180,8 @@ bool cloudtrail_event_facts_from_record(struct moat_arena *a, const struct moat_
 /* ---- trail records (cloudtrail_store.c) --------------------------------------------- */
 
 #define CLOUDTRAIL_NS_TRAIL "cloudtrail/trail" /* "<account>/<home region>/<name>" -> JSON */
+/* Organization trails by organization: "<org id>/<trail key>" -> the trail key. */
+#define CLOUDTRAIL_NS_ORG_TRAIL "cloudtrail/orgtrail"
 #define CLOUDTRAIL_MAX_TRAILS_PER_REGION 5
 #define CLOUDTRAIL_MAX_TAGS 50
 
@@ -189,6 +191,8 @@ struct cloudtrail_record {
     struct moat_slice key;
     int64_t version;
     const char *name, *home_region, *arn;
+    struct moat_slice indexed_org; /* the organization it was listed under when read */
+    bool foreign; /* another account's organization trail, seen by a member account */
 };
 
 /* Checks a trail name against AWS's rules; NULL or an InvalidTrailNameException. */
@@ -201,15 +205,20 @@ bool cloudtrail_parse_trail_arn(struct moat_slice arn, struct moat_slice *region
 
 /* Finds the trail a Name parameter (name or ARN) designates for the caller: a
  * trail of this region, or a multi-region trail of another region (a shadow:
- * *shadow is set). TrailNotFoundException, InvalidTrailNameException or
+ * *shadow is set), or by ARN an organization trail of the caller's organization
+ * (a shadow too, with out->foreign set). TrailNotFoundException, InvalidTrailNameException or
  * CloudTrailARNInvalidException otherwise. `not_found` overrides the kind used
  * when nothing is found (ResourceNotFoundException for the tagging operations). */
 struct moat_error *cloudtrail_find(struct moat_call *call, struct moat_slice name_or_arn,
                                    const struct moat_error_kind *not_found,
                                    struct cloudtrail_record *out, bool *shadow);
-/* Every trail of the caller's account, any region, in key order. */
-struct moat_error *cloudtrail_list_all(struct moat_call *call, struct cloudtrail_record **out,
-                                       size_t *count);
+/* Every trail of the caller's account, any region, in key order; with
+ * `with_org`, then the organization trails of the caller's organization that
+ * other accounts own (marked foreign). */
+struct moat_error *cloudtrail_list_all(struct moat_call *call, bool with_org,
+                                       struct cloudtrail_record **out, size_t *count);
+/* Removes a trail and its organization listing. */
+struct moat_error *cloudtrail_remove(struct moat_call *call, const struct cloudtrail_record *r);
 /* Writes the trail back (expecting the version read) or creates it (version 0). */
 struct moat_error *cloudtrail_save(struct moat_call *call, struct cloudtrail_record *r);
 /* The selection view of a stored trail. */

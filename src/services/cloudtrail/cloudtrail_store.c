@@ -115,6 +115,8 @@ static bool load(struct moat_call *call, struct moat_slice key, struct cloudtrai
     out->name = moat_arena_cstr(call->arena, moat_map_str(out->doc, "Name"));
     out->home_region = moat_arena_cstr(call->arena, moat_map_str(out->doc, "HomeRegion"));
     out->arn = moat_arena_cstr(call->arena, moat_map_str(out->doc, "TrailARN"));
+    if (moat_map_bool(out->doc, "IsOrganizationTrail", false))
+        out->indexed_org = moat_map_str(out->doc, "OrganizationId");
     return true;
 }
 
@@ -125,31 +127,69 @@ static struct moat_slice trail_key(struct moat_call *call, struct moat_slice acc
                                              MOAT_FMT(region), MOAT_FMT(name)));
 }
 
-struct moat_error *cloudtrail_list_all(struct moat_call *call, struct cloudtrail_record **out,
-                                       size_t *count)
+static bool parse_into(struct moat_call *call, const struct store_record *rec,
+                       struct cloudtrail_record *t)
+{
+    memset(t, 0, sizeof(*t));
+    if (!moat_json_parse(call->arena, rec->value, 0, &t->doc, NULL) || t->doc->type != MOAT_V_MAP)
+        return false;
+    t->key = rec->key;
+    t->version = rec->version;
+    t->name = moat_arena_cstr(call->arena, moat_map_str(t->doc, "Name"));
+    t->home_region = moat_arena_cstr(call->arena, moat_map_str(t->doc, "HomeRegion"));
+    t->arn = moat_arena_cstr(call->arena, moat_map_str(t->doc, "TrailARN"));
+    if (moat_map_bool(t->doc, "IsOrganizationTrail", false))
+        t->indexed_org = moat_map_str(t->doc, "OrganizationId");
+    return true;
+}
+
+/* The caller's organization, when authorization found one. */
+static struct moat_slice caller_org(const struct moat_call *call)
+{
+    return call->principal ? call->principal->org_id : MOAT_NULL_SLICE;
+}
+
+struct moat_error *cloudtrail_list_all(struct moat_call *call, bool with_org,
+                                       struct cloudtrail_record **out, size_t *count)
 {
     struct moat_slice prefix =
         moat_slice_cstr(moat_arena_printf(call->arena, "%s/", call->account_id));
-    struct store_record *recs;
-    size_t n;
+    struct store_record *recs, *org_recs = NULL;
+    size_t n, org_n = 0;
     bool more;
     /* At most five trails per region: one page holds an account's trails. */
     if (store_scan(call->db, call->arena, CLOUDTRAIL_NS_TRAIL, prefix, MOAT_NULL_SLICE, 4096,
                    &recs, &n, &more) != STORE_OK)
         return moat_internal(call, "cloudtrail: trail scan failed");
-    struct cloudtrail_record *list = moat_arena_calloc(call->arena, (n ? n : 1) * sizeof(*list));
+    struct moat_slice org = caller_org(call);
+    if (with_org && org.len) {
+        struct moat_slice oprefix = moat_slice_cstr(
+            moat_arena_printf(call->arena, "%.*s/", MOAT_FMT(org)));
+        if (store_scan(call->db, call->arena, CLOUDTRAIL_NS_ORG_TRAIL, oprefix, MOAT_NULL_SLICE,
+                       4096, &org_recs, &org_n, &more) != STORE_OK)
+            return moat_internal(call, "cloudtrail: organization trail scan failed");
+    }
+    struct cloudtrail_record *list =
+        moat_arena_calloc(call->arena, (n + org_n ? n + org_n : 1) * sizeof(*list));
     size_t used = 0;
     for (size_t i = 0; i < n; i++) {
-        struct cloudtrail_record *t = &list[used];
-        if (!moat_json_parse(call->arena, recs[i].value, 0, &t->doc, NULL) ||
-            t->doc->type != MOAT_V_MAP)
+        if (!parse_into(call, &recs[i], &list[used]))
             return moat_internal(call, "cloudtrail: stored trail is not JSON");
-        t->key = recs[i].key;
-        t->version = recs[i].version;
-        t->name = moat_arena_cstr(call->arena, moat_map_str(t->doc, "Name"));
-        t->home_region = moat_arena_cstr(call->arena, moat_map_str(t->doc, "HomeRegion"));
-        t->arn = moat_arena_cstr(call->arena, moat_map_str(t->doc, "TrailARN"));
         used++;
+    }
+    for (size_t i = 0; i < org_n; i++) {
+        struct moat_slice key = org_recs[i].value;
+        if (moat_slice_starts_with(key, prefix))
+            continue; /* the caller's own, listed already */
+        struct store_record r;
+        enum store_status st = store_get(call->db, call->arena, CLOUDTRAIL_NS_TRAIL, key, &r);
+        if (st == STORE_NOT_FOUND)
+            continue;
+        if (st != STORE_OK || !parse_into(call, &r, &list[used]))
+            return moat_internal(call, "cloudtrail: organization trail read failed");
+        if (!moat_slice_eq(list[used].indexed_org, org))
+            continue;
+        list[used++].foreign = true;
     }
     *out = list;
     *count = used;
@@ -174,12 +214,16 @@ struct moat_error *cloudtrail_find(struct moat_call *call, struct moat_slice nam
                              "%.*s is not a valid trail ARN: the format is "
                              "arn:aws:cloudtrail:region:account-id:trail/trail-name.",
                              MOAT_FMT(moat_slice_sub(name_or_arn, 0, 512)));
-        /* A trail of another account is not visible to this one. */
-        if (moat_slice_eq(acct, account) &&
-            load(call, trail_key(call, account, region, name), out, &err)) {
+        /* Another account's trail is visible only as an organization trail of the
+         * caller's organization. */
+        bool own = moat_slice_eq(acct, account);
+        struct moat_slice org = caller_org(call);
+        if ((own || org.len) && load(call, trail_key(call, acct, region, name), out, &err)) {
             bool multi = moat_map_bool(out->doc, "IsMultiRegionTrail", false);
-            *shadow = !moat_slice_eq(region, here);
-            if (!*shadow || multi)
+            out->foreign = !own;
+            *shadow = !moat_slice_eq(region, here) || !own;
+            bool visible = own || moat_slice_eq(out->indexed_org, org);
+            if (visible && (moat_slice_eq(region, here) || multi))
                 return NULL;
         } else if (err) {
             return err;
@@ -195,7 +239,7 @@ struct moat_error *cloudtrail_find(struct moat_call *call, struct moat_slice nam
         /* A multi-region trail of another region is visible here as a shadow. */
         struct cloudtrail_record *all;
         size_t n;
-        err = cloudtrail_list_all(call, &all, &n);
+        err = cloudtrail_list_all(call, false, &all, &n);
         if (err)
             return err;
         for (size_t i = 0; i < n; i++) {
@@ -230,6 +274,44 @@ struct moat_error *cloudtrail_save(struct moat_call *call, struct cloudtrail_rec
                          "Trail %s is being changed by another request; try again.", r->name);
     if (st != STORE_OK)
         return moat_internal(call, "cloudtrail: trail write failed");
+    struct moat_slice org = moat_map_bool(r->doc, "IsOrganizationTrail", false)
+                                ? moat_map_str(r->doc, "OrganizationId")
+                                : MOAT_NULL_SLICE;
+    if (moat_slice_eq(org, r->indexed_org))
+        return NULL;
+    if (r->indexed_org.len) {
+        struct moat_slice old = moat_slice_cstr(moat_arena_printf(
+            call->arena, "%.*s/%.*s", MOAT_FMT(r->indexed_org), MOAT_FMT(r->key)));
+        st = store_delete(call->db, CLOUDTRAIL_NS_ORG_TRAIL, old, STORE_ANY_VERSION);
+        if (st != STORE_OK && st != STORE_NOT_FOUND)
+            return moat_internal(call, "cloudtrail: organization listing delete failed");
+    }
+    if (org.len) {
+        struct moat_slice k = moat_slice_cstr(
+            moat_arena_printf(call->arena, "%.*s/%.*s", MOAT_FMT(org), MOAT_FMT(r->key)));
+        if (store_put(call->db, CLOUDTRAIL_NS_ORG_TRAIL, k, r->key, STORE_ANY_VERSION, NULL) !=
+            STORE_OK)
+            return moat_internal(call, "cloudtrail: organization listing write failed");
+    }
+    r->indexed_org = org;
+    return NULL;
+}
+
+struct moat_error *cloudtrail_remove(struct moat_call *call, const struct cloudtrail_record *r)
+{
+    enum store_status st = store_delete(call->db, CLOUDTRAIL_NS_TRAIL, r->key, r->version);
+    if (st == STORE_CONFLICT || st == STORE_NOT_FOUND)
+        return moat_fail(call, &cloudtrail_conflict,
+                         "Trail %s is being changed by another request; try again.", r->arn);
+    if (st != STORE_OK)
+        return moat_internal(call, "cloudtrail: trail delete failed");
+    if (r->indexed_org.len) {
+        struct moat_slice k = moat_slice_cstr(moat_arena_printf(
+            call->arena, "%.*s/%.*s", MOAT_FMT(r->indexed_org), MOAT_FMT(r->key)));
+        st = store_delete(call->db, CLOUDTRAIL_NS_ORG_TRAIL, k, STORE_ANY_VERSION);
+        if (st != STORE_OK && st != STORE_NOT_FOUND)
+            return moat_internal(call, "cloudtrail: organization listing delete failed");
+    }
     return NULL;
 }
 

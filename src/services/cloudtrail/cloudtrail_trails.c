@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+static struct moat_error *own_trail(struct moat_call *call, const struct cloudtrail_record *r);
+
 /* ---- parameter checks ----------------------------------------------------------------- */
 
 static bool is_lower_alnum(uint8_t c)
@@ -449,7 +451,7 @@ static struct moat_error *check_room(struct moat_call *call, const struct moat_v
 {
     struct cloudtrail_record *all;
     size_t n;
-    struct moat_error *err = cloudtrail_list_all(call, &all, &n);
+    struct moat_error *err = cloudtrail_list_all(call, false, &all, &n);
     if (err)
         return err;
     struct moat_slice name = moat_map_str(doc, "Name"), home = moat_map_str(doc, "HomeRegion");
@@ -534,6 +536,8 @@ static struct moat_error *find_home(struct moat_call *call, struct moat_slice na
     if (err)
         return err;
     moat_call_add_resource(call, trail_resource, r->arn);
+    if ((err = own_trail(call, r)))
+        return err;
     if (shadow)
         return moat_fail(call, &cloudtrail_invalid_home_region,
                          "Trail %s was created in %s: change it from its home Region.", r->arn,
@@ -579,13 +583,7 @@ struct moat_error *cloudtrail_delete_trail(struct moat_call *call, const struct 
         find_home(call, moat_get_str(in, CLOUDTRAIL_DELETE_TRAIL_REQUEST_NAME), &r);
     if (err)
         return err;
-    enum store_status st = store_delete(call->db, CLOUDTRAIL_NS_TRAIL, r.key, r.version);
-    if (st == STORE_CONFLICT || st == STORE_NOT_FOUND)
-        return moat_fail(call, &cloudtrail_conflict,
-                         "Trail %s is being changed by another request; try again.", r.arn);
-    if (st != STORE_OK)
-        return moat_internal(call, "cloudtrail: trail delete failed");
-    return NULL;
+    return cloudtrail_remove(call, &r);
 }
 
 struct moat_error *cloudtrail_get_trail(struct moat_call *call, const struct moat_value *in,
@@ -633,11 +631,14 @@ struct moat_error *cloudtrail_describe_trails(struct moat_call *call, const stru
     }
     struct cloudtrail_record *all;
     size_t n;
-    if ((err = cloudtrail_list_all(call, &all, &n)))
+    if ((err = cloudtrail_list_all(call, shadows, &all, &n)))
         return err;
     for (size_t i = 0; i < n; i++) {
         bool here = !strcmp(all[i].home_region, call->region);
-        if (here || (shadows && moat_map_bool(all[i].doc, "IsMultiRegionTrail", false)))
+        if (all[i].foreign && !shadows)
+            continue; /* another account's organization trail is a shadow here */
+        if ((here && !all[i].foreign) ||
+            (shadows && (here || moat_map_bool(all[i].doc, "IsMultiRegionTrail", false))))
             cloudtrail_fill_trail(call, &all[i], moat_list_add_struct(a, list));
     }
     return NULL;
@@ -653,7 +654,7 @@ struct moat_error *cloudtrail_list_trails(struct moat_call *call, const struct m
                          "The NextToken is not valid: this endpoint did not issue it.");
     struct cloudtrail_record *all;
     size_t n;
-    struct moat_error *err = cloudtrail_list_all(call, &all, &n);
+    struct moat_error *err = cloudtrail_list_all(call, true, &all, &n);
     if (err)
         return err;
     struct moat_value *list = moat_set_list(a, out, CLOUDTRAIL_LIST_TRAILS_RESPONSE_TRAILS);
@@ -858,12 +859,25 @@ static struct moat_error *find_tagged(struct moat_call *call, struct moat_slice 
     return err;
 }
 
+/* Tags of another account's organization trail are its management account's to change. */
+static struct moat_error *own_trail(struct moat_call *call, const struct cloudtrail_record *r)
+{
+    if (!r->foreign)
+        return NULL;
+    return moat_fail(call, &cloudtrail_not_org_management,
+                     "Trail %s is an organization trail: only the management account of the "
+                     "organization can change it.",
+                     r->arn);
+}
+
 struct moat_error *cloudtrail_add_tags(struct moat_call *call, const struct moat_value *in,
                                        struct moat_value *out)
 {
     struct cloudtrail_record r;
     struct moat_error *err =
         find_tagged(call, moat_get_str(in, CLOUDTRAIL_ADD_TAGS_REQUEST_RESOURCE_ID), &r);
+    if (!err)
+        err = own_trail(call, &r);
     if (err)
         return err;
     if ((err = merge_tags(call, r.doc, moat_get(in, CLOUDTRAIL_ADD_TAGS_REQUEST_TAGS_LIST))))
@@ -877,6 +891,8 @@ struct moat_error *cloudtrail_remove_tags(struct moat_call *call, const struct m
     struct cloudtrail_record r;
     struct moat_error *err =
         find_tagged(call, moat_get_str(in, CLOUDTRAIL_REMOVE_TAGS_REQUEST_RESOURCE_ID), &r);
+    if (!err)
+        err = own_trail(call, &r);
     if (err)
         return err;
     const struct moat_value *tags = moat_get(in, CLOUDTRAIL_REMOVE_TAGS_REQUEST_TAGS_LIST);
