@@ -12,6 +12,8 @@ from moat_harness import AWS_CLI
 
 ACCOUNT = "000000000000"
 
+pytestmark = pytest.mark.slow  # one CLI process per command
+
 
 @functools.lru_cache(maxsize=None)
 def cli_commands():
