@@ -593,3 +593,22 @@ def test_cloudtrail_records_never_hold_secret_values(moat, sm):
     get = [r for r in seen["GetSecretValue"] if r["requestParameters"]["secretId"] == name]
     assert get and get[0]["readOnly"] is True and get[0]["responseElements"] is None
     assert get[0]["resources"][0]["type"] == "AWS::SecretsManager::Secret"
+
+
+def test_last_accessed_date(sm):
+    name = uniq("acc")
+    v = sm.create_secret(Name=name, SecretString="x")["VersionId"]
+    assert "LastAccessedDate" not in sm.describe_secret(SecretId=name)
+    sm.get_secret_value(SecretId=name)
+    today = int(time.time()) // 86400 * 86400
+    deadline = time.time() + 10
+    while True:  # written by the background job, within a second
+        d = sm.describe_secret(SecretId=name)
+        if "LastAccessedDate" in d:
+            break
+        assert time.time() < deadline
+        time.sleep(0.2)
+    # AWS reports the day, not the time
+    assert d["LastAccessedDate"].timestamp() == today
+    versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
+    assert versions[0]["VersionId"] == v and versions[0]["LastAccessedDate"].timestamp() == today

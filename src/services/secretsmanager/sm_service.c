@@ -29,32 +29,32 @@ const struct moat_error_kind sm_internal_error = {"InternalServiceError", 500, f
 
 /* ---- the secret the authz step found, handed to a read-only handler ---------------- */
 
-/* authz and a read-only handler run one after the other on the same thread; the
- * handler then reuses the secret instead of reading it again. Mutating handlers run on
- * the writer thread and always read it again inside the transaction. */
-static __thread struct {
-    const struct moat_call *call;
-    struct sm_secret *secret;
-} stash;
+/* authz and a read-only handler run one after the other on the same call: the handler
+ * reuses the secret (call->service_data) instead of reading it again. Mutating handlers
+ * run on the writer thread and always read it again inside the transaction. */
+struct authz_found {
+    struct sm_secret *secret; /* NULL: no such secret */
+};
 
 void sm_authz_stash(struct moat_call *call, struct sm_secret *s)
 {
-    stash.call = call;
-    stash.secret = s;
+    struct authz_found *f = moat_arena_alloc(call->arena, sizeof(*f));
+    f->secret = s;
+    call->service_data = f;
 }
 
 struct moat_error *sm_secret_for_call(struct moat_call *call, struct moat_slice secret_id,
                                       unsigned flags, struct sm_secret **out)
 {
     struct sm_secret *s = NULL;
-    if (!call->writable && stash.call == call) {
-        s = stash.secret;
+    const struct authz_found *f = call->service_data;
+    if (!call->writable && f) {
+        s = f->secret;
     } else {
         struct moat_error *err = sm_secret_find(call, secret_id, &s, NULL);
         if (err)
             return err;
     }
-    stash.call = NULL;
     if (!s)
         return moat_fail(call, &sm_not_found, "Secrets Manager can't find the specified secret.");
     if (s->deleted_ms && !(flags & SM_ALLOW_DELETED))
