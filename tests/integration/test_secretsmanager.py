@@ -612,3 +612,43 @@ def test_last_accessed_date(sm):
     assert d["LastAccessedDate"].timestamp() == today
     versions = sm.list_secret_version_ids(SecretId=name)["Versions"]
     assert versions[0]["VersionId"] == v and versions[0]["LastAccessedDate"].timestamp() == today
+
+
+def test_cli_lifecycle(moat, tmp_path):
+    name = uniq("cli/life")
+    moat.aws("secretsmanager", "create-secret", "--name", name, "--description", "d",
+             "--tags", "Key=env,Value=test")
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(200)))
+    put = moat.aws("secretsmanager", "put-secret-value", "--secret-id", name,
+                   "--secret-binary", "fileb://" + str(blob))
+    got = moat.aws("secretsmanager", "get-secret-value", "--secret-id", name)
+    assert base64.b64decode(got["SecretBinary"]) == bytes(range(200))
+    put2 = moat.aws("secretsmanager", "put-secret-value", "--secret-id", name, "--secret-string",
+                    "text", "--version-stages", "AWSPENDING")
+    moat.aws("secretsmanager", "update-secret-version-stage", "--secret-id", name,
+             "--version-stage", "AWSCURRENT", "--move-to-version-id", put2["VersionId"],
+             "--remove-from-version-id", put["VersionId"])
+    ids = moat.aws("secretsmanager", "list-secret-version-ids", "--secret-id", name)
+    stages = {v["VersionId"]: sorted(v["VersionStages"]) for v in ids["Versions"]}
+    assert stages == {put2["VersionId"]: ["AWSCURRENT", "AWSPENDING"],
+                      put["VersionId"]: ["AWSPREVIOUS"]}
+    moat.aws("secretsmanager", "tag-resource", "--secret-id", name, "--tags",
+             "Key=team,Value=a")
+    moat.aws("secretsmanager", "untag-resource", "--secret-id", name, "--tag-keys", "env")
+    d = moat.aws("secretsmanager", "describe-secret", "--secret-id", name)
+    assert d["Tags"] == [{"Key": "team", "Value": "a"}] and d["Description"] == "d"
+    moat.aws("secretsmanager", "put-resource-policy", "--secret-id", name, "--resource-policy",
+             policy({"AWS": "arn:aws:iam::%s:root" % ACCOUNT}), "--block-public-policy")
+    p = moat.aws("secretsmanager", "validate-resource-policy", "--resource-policy", policy("*"))
+    assert p["PolicyValidationPassed"] is False
+    out = moat.aws("secretsmanager", "delete-secret", "--secret-id", name,
+                   "--recovery-window-in-days", "10")
+    assert out["Name"] == name
+    moat.aws("secretsmanager", "restore-secret", "--secret-id", name)
+    assert moat.aws("secretsmanager", "get-secret-value", "--secret-id", name)["SecretString"] == \
+        "text"
+    moat.aws("secretsmanager", "delete-secret", "--secret-id", name,
+             "--force-delete-without-recovery")
+    p = moat.aws("secretsmanager", "describe-secret", "--secret-id", name, raw=True)
+    assert p.returncode != 0 and "ResourceNotFoundException" in p.stderr

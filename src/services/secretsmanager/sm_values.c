@@ -79,8 +79,10 @@ struct moat_error *sm_version_put(struct moat_call *call, struct sm_secret *s,
                          SM_MAX_LABELS);
     struct sm_version *v = sm_version_add(a, s, vid, call->now_ms);
     struct moat_error *err = sm_value_put(call, s, v, plain, binary);
-    if (err)
+    if (err) {
+        s->version_count--; /* a caller that keeps the secret must not keep this version */
         return err;
+    }
     for (size_t i = 0; i < stage_count; i++)
         sm_label_move(a, s, v, moat_arena_dup(a, stages[i]));
     if (moves_current) {
