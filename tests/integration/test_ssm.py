@@ -205,6 +205,17 @@ def test_one_level_names_with_or_without_slash(ssm):
     assert ssm.get_parameter(Name="  %s " % bare)["Parameter"]["Value"] == "one"
 
 
+def test_spaces_inside_names_on_reads(ssm):
+    for call, kw in ((ssm.get_parameter, {"Name": "/a b"}),
+                     (ssm.get_parameters, {"Names": ["/ok", "/a b"]}),
+                     (ssm.get_parameter_history, {"Name": "/a b"}),
+                     (ssm.label_parameter_version, {"Name": "/a b", "Labels": ["x"]}),
+                     (ssm.get_parameters_by_path, {"Path": "/a b"})):
+        with pytest.raises(ClientError) as e:
+            call(**kw)
+        assert err(e)[0] == "ValidationException", call
+
+
 def test_not_found_errors(ssm):
     with pytest.raises(ClientError) as e:
         ssm.get_parameter(Name=uniq())

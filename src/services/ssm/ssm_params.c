@@ -213,7 +213,8 @@ SSM_HANDLER(ssm_get_parameter)
     struct ssm_ref ref;
     if (!ssm_ref_parse(name, &ref))
         return not_found(call, moat_slice_trim(name));
-    if (ref.problem == SSM_NAME_NOT_QUALIFIED)
+    /* Reads refuse spaces inside a name and a hierarchy without its leading slash. */
+    if (ref.problem == SSM_NAME_NOT_QUALIFIED || ref.problem == SSM_NAME_INNER_SPACE)
         return ssm_name_error(call, &ref.name, ref.problem);
     if (ssm_public_is(ref.name.given)) {
         if (ref.arn || !fill_public(call, param, &ref))
@@ -280,6 +281,8 @@ SSM_HANDLER(ssm_get_parameters)
             moat_list_add_str(a, invalid, raw);
             continue;
         }
+        if (ref.problem == SSM_NAME_INNER_SPACE)
+            return ssm_name_error(call, &ref.name, ref.problem);
         struct moat_value *param = moat_struct_new(a, found->shape ? found->shape->item : NULL);
         if (ssm_public_is(ref.name.given)) {
             if (!ref.arn && fill_public(call, param, &ref))

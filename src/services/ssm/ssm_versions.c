@@ -16,7 +16,7 @@ static struct moat_error *load_named(struct moat_call *call, struct moat_slice r
     struct ssm_ref ref;
     bool found = false;
     if (ssm_ref_parse(raw, &ref) && ref.sel == SSM_SEL_NONE) {
-        if (ref.problem == SSM_NAME_NOT_QUALIFIED)
+        if (ref.problem == SSM_NAME_NOT_QUALIFIED || ref.problem == SSM_NAME_INNER_SPACE)
             return ssm_name_error(call, &ref.name, ref.problem);
         if (ref.problem == SSM_NAME_OK &&
             (!ref.arn || (moat_slice_eq_cstr(ref.arn_region, call->region) &&
