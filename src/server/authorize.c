@@ -12,6 +12,7 @@
 
 static authz_principal_source_fn principal_source;
 static authz_org_source_fn org_source;
+static authz_org_info_fn org_info_source;
 
 void authorize_set_principal_source(authz_principal_source_fn fn)
 {
@@ -21,6 +22,47 @@ void authorize_set_principal_source(authz_principal_source_fn fn)
 void authorize_set_org_source(authz_org_source_fn fn)
 {
     org_source = fn;
+}
+
+void authorize_set_org_info_source(authz_org_info_fn fn)
+{
+    org_info_source = fn;
+}
+
+struct moat_error *authorize_org_levels(struct moat_call *call, struct moat_slice account_id,
+                                        struct iam_principal *principal,
+                                        const struct iam_policy_set **levels, size_t *count)
+{
+    *levels = NULL;
+    *count = 0;
+    return org_source ? org_source(call, account_id, principal, levels, count) : NULL;
+}
+
+/* aws:ResourceAccount, aws:ResourceOrgID and aws:ResourceOrgPaths of the resources' owner,
+ * unless the service set them. */
+static struct moat_error *resource_owner_keys(struct moat_call *call)
+{
+    struct moat_authz *authz = &call->authz;
+    struct moat_slice owner = authz->resource_account ? moat_slice_cstr(authz->resource_account)
+                                                      : call->principal->account_id;
+    if (!owner.len)
+        return NULL;
+    struct iam_context *ctx = authz->context;
+    if (!iam_context_get(ctx, MOAT_LIT("aws:ResourceAccount")) &&
+        !iam_context_set(ctx, MOAT_LIT("aws:ResourceAccount"), owner))
+        return moat_internal(call, "request context is full");
+    if (!org_info_source || iam_context_get(ctx, MOAT_LIT("aws:ResourceOrgID")))
+        return NULL;
+    struct moat_slice org_id = MOAT_NULL_SLICE, path = MOAT_NULL_SLICE;
+    struct moat_error *err = org_info_source(call, owner, &org_id, &path);
+    if (err || !org_id.len)
+        return err;
+    struct moat_slice *paths = moat_arena_alloc(call->arena, sizeof(*paths));
+    paths[0] = path;
+    if (!iam_context_set(ctx, MOAT_LIT("aws:ResourceOrgID"), org_id) ||
+        !iam_context_set_multi(ctx, MOAT_LIT("aws:ResourceOrgPaths"), paths, 1))
+        return moat_internal(call, "request context is full");
+    return NULL;
 }
 
 /* The principal's policies, loaded once per call (internal calls share the parent's). */
@@ -37,9 +79,8 @@ static struct moat_error *principal_policies(struct moat_call *call,
                 return err;
         }
         if (org_source && !pp->scp_level_count && call->principal->account_id.len) {
-            struct moat_error *err = org_source(call, call->principal->account_id,
-                                                call->principal, &pp->scp_levels,
-                                                &pp->scp_level_count);
+            struct moat_error *err = org_source(call, call->principal->account_id, call->principal,
+                                                &pp->scp_levels, &pp->scp_level_count);
             if (err)
                 return err;
         }
@@ -81,8 +122,8 @@ struct iam_context *authorize_context(struct moat_call *call)
     return ctx;
 }
 
-enum iam_decision authorize_check(struct moat_call *call, const char *action,
-                                  const char *resource, const char *resource_account,
+enum iam_decision authorize_check(struct moat_call *call, const char *action, const char *resource,
+                                  const char *resource_account,
                                   const struct iam_policy *resource_policy, unsigned flags,
                                   struct iam_context *ctx, struct iam_eval_result *result,
                                   struct iam_eval_trace *trace)
@@ -130,7 +171,10 @@ struct moat_error *authorize_call(struct moat_call *call)
         if (err)
             return err;
     }
-    unsigned flags = (authz->kms_key ? IAM_EVAL_KMS_KEY : 0) | (authz->trust ? IAM_EVAL_TRUST_POLICY : 0);
+    if (authz->context && (err = resource_owner_keys(call)))
+        return err;
+    unsigned flags =
+        (authz->kms_key ? IAM_EVAL_KMS_KEY : 0) | (authz->trust ? IAM_EVAL_TRUST_POLICY : 0);
     size_t n = authz->resource_count ? authz->resource_count : 1;
     for (size_t i = 0; i < n; i++) {
         const char *resource = authz->resource_count ? authz->resources[i] : "*";
@@ -147,8 +191,7 @@ struct moat_error *authorize_call(struct moat_call *call)
         moat_buf_init(&b, call->arena, 256);
         iam_message_denied(&b, call->principal, moat_slice_cstr(authz->action),
                            moat_slice_cstr(resource), &r);
-        return moat_fail(call, call->service->access_denied, "%.*s",
-                         MOAT_FMT(moat_buf_slice(&b)));
+        return moat_fail(call, call->service->access_denied, "%.*s", MOAT_FMT(moat_buf_slice(&b)));
     }
     return NULL;
 }

@@ -15,7 +15,7 @@ struct authz_principal_policies {
     struct iam_policy_set identity;
     struct iam_policy_set boundary; /* .count 0 and has_boundary false: none */
     bool has_boundary;
-    struct iam_policy_set session;  /* session policies of a temporary credential */
+    struct iam_policy_set session; /* session policies of a temporary credential */
     bool has_session;
     const struct iam_policy_set *scp_levels; /* root, OUs, account */
     size_t scp_level_count;
@@ -33,9 +33,23 @@ typedef struct moat_error *(*authz_org_source_fn)(struct moat_call *call,
                                                   const struct iam_policy_set **levels,
                                                   size_t *level_count);
 
+/* The organization an account belongs to: its id and OU path ("o-.../r-.../ou-.../"), both
+ * empty when it is in none. Slices live at least as long as the call. */
+typedef struct moat_error *(*authz_org_info_fn)(struct moat_call *call,
+                                                struct moat_slice account_id,
+                                                struct moat_slice *org_id,
+                                                struct moat_slice *org_path);
+
 /* Registered once at start-up by the IAM/STS and Organizations modules. */
 void authorize_set_principal_source(authz_principal_source_fn fn);
 void authorize_set_org_source(authz_org_source_fn fn);
+void authorize_set_org_info_source(authz_org_info_fn fn);
+
+/* The SCP levels of an account for a principal (what authorize_call evaluates), for
+ * callers that evaluate policies of another principal (the policy simulator). */
+struct moat_error *authorize_org_levels(struct moat_call *call, struct moat_slice account_id,
+                                        struct iam_principal *principal,
+                                        const struct iam_policy_set **levels, size_t *count);
 
 /* The request context every evaluation starts from (global keys filled). */
 struct iam_context *authorize_context(struct moat_call *call);
@@ -47,8 +61,8 @@ struct moat_error *authorize_call(struct moat_call *call);
 /* Evaluates one action on one resource for the call's principal with an
  * explicit resource policy and flags (for handlers that must check a second
  * action, e.g. iam:PassRole, or the simulator). `result` may be NULL. */
-enum iam_decision authorize_check(struct moat_call *call, const char *action,
-                                  const char *resource, const char *resource_account,
+enum iam_decision authorize_check(struct moat_call *call, const char *action, const char *resource,
+                                  const char *resource_account,
                                   const struct iam_policy *resource_policy, unsigned flags,
                                   struct iam_context *ctx, struct iam_eval_result *result,
                                   struct iam_eval_trace *trace);

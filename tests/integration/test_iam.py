@@ -429,6 +429,11 @@ def test_aws_cli_user_flow(moat, tmp_path):
     assert "AccessDenied" in r.stderr and "iam:ListUsers" in r.stderr and u in r.stderr
     got = moat.aws("iam", "get-user-policy", "--user-name", u, "--policy-name", "p")
     assert got["PolicyDocument"]["Statement"][0]["Action"] == "iam:GetUser"
+    sim = moat.aws("iam", "simulate-principal-policy", "--policy-source-arn",
+                   "arn:aws:iam::%s:user/%s" % (ACCOUNT, u), "--action-names", "kms:Decrypt",
+                   "iam:GetUser", "--resource-arns", "arn:aws:iam::%s:user/%s" % (ACCOUNT, u))
+    decisions = {r["EvalActionName"]: r["EvalDecision"] for r in sim["EvaluationResults"]}
+    assert decisions == {"kms:Decrypt": "implicitDeny", "iam:GetUser": "allowed"}
 
 
 def test_secret_never_stored_or_logged_in_plaintext(moat):

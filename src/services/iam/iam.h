@@ -186,6 +186,10 @@ struct iam_managed {
     bool aws; /* an AWS managed policy (arn:aws:iam::aws:policy/...) */
 };
 
+/* Splits arn:aws:iam::<account|aws>:policy<path><name> (path with its slashes); false
+ * when the text is not such an ARN. The slices point into `arn`. */
+bool iam_parse_policy_arn(struct moat_slice arn, struct moat_slice *account,
+                          struct moat_slice *path, struct moat_slice *name);
 /* Looks a policy up by ARN: customer policies of `account` and AWS managed policies.
  * *found false when there is none (the caller picks AWS's wording). InvalidInput when
  * the ARN is malformed. */

@@ -127,9 +127,8 @@ static struct moat_value *aws_policy_record(struct moat_arena *a, const struct i
 
 /* ---- lookups --------------------------------------------------------------------------- */
 
-/* Splits arn:aws:iam::<account|aws>:policy<path><name>. */
-static bool parse_policy_arn(struct moat_slice arn, struct moat_slice *account,
-                             struct moat_slice *path, struct moat_slice *name)
+bool iam_parse_policy_arn(struct moat_slice arn, struct moat_slice *account,
+                          struct moat_slice *path, struct moat_slice *name)
 {
     struct moat_slice prefix = MOAT_LIT("arn:aws:iam::");
     if (!moat_slice_starts_with(arn, prefix))
@@ -160,7 +159,7 @@ struct moat_error *iam_managed_find(struct moat_call *call, struct moat_slice ac
     memset(out, 0, sizeof(*out));
     *found = false;
     struct moat_slice acct, path, name;
-    if (!parse_policy_arn(arn, &acct, &path, &name))
+    if (!iam_parse_policy_arn(arn, &acct, &path, &name))
         return moat_fail(call, &iam_invalid_input, "ARN %.*s is not valid.", MOAT_FMT(arn));
     if (moat_slice_eq_cstr(acct, "aws")) {
         for (size_t i = 0; i < MOAT_COUNT(aws_policies); i++) {

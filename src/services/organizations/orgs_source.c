@@ -135,12 +135,11 @@ static struct moat_error *build(struct moat_call *call, struct moat_slice accoun
     return level(bc, account, &b->levels[b->level_count++]);
 }
 
-static struct moat_error *org_source(struct moat_call *call, struct moat_slice account,
-                                     struct iam_principal *principal,
-                                     const struct iam_policy_set **levels, size_t *level_count)
+/* The account's bundle, from this thread's cache or built; the call holds a reference. */
+static struct moat_error *bundle_get(struct moat_call *call, struct moat_slice account,
+                                     struct org_bundle **out)
 {
-    *levels = NULL;
-    *level_count = 0;
+    *out = NULL;
     if (account.len >= sizeof(((struct org_bundle *)0)->account))
         return NULL;
     if (!bundles) {
@@ -166,8 +165,9 @@ static struct moat_error *org_source(struct moat_call *call, struct moat_slice a
         memcpy(b->account, account.ptr, account.len);
         if (build(call, account, b)) {
             moat_arena_free(a);
-            return moat_internal(call, "loading the account's service control policies failed");
+            return moat_internal(call, "loading the account's organization failed");
         }
+        /* Cached only if nothing changed while it was read (auth.h). */
         if (settled && auth_state_generation() == gen) {
             bundle_unref(*slot);
             atomic_fetch_add(&b->refs, 1);
@@ -177,6 +177,20 @@ static struct moat_error *org_source(struct moat_call *call, struct moat_slice a
         atomic_fetch_add(&b->refs, 1);
     }
     moat_arena_on_free(call->arena, bundle_unref, b);
+    *out = b;
+    return NULL;
+}
+
+static struct moat_error *org_source(struct moat_call *call, struct moat_slice account,
+                                     struct iam_principal *principal,
+                                     const struct iam_policy_set **levels, size_t *level_count)
+{
+    *levels = NULL;
+    *level_count = 0;
+    struct org_bundle *b;
+    struct moat_error *err = bundle_get(call, account, &b);
+    if (err || !b)
+        return err;
     *levels = b->levels;
     *level_count = b->level_count;
     if (principal && moat_slice_eq(principal->account_id, account)) {
@@ -187,7 +201,20 @@ static struct moat_error *org_source(struct moat_call *call, struct moat_slice a
     return NULL;
 }
 
+static struct moat_error *org_info(struct moat_call *call, struct moat_slice account,
+                                   struct moat_slice *org_id, struct moat_slice *org_path)
+{
+    struct org_bundle *b;
+    struct moat_error *err = bundle_get(call, account, &b);
+    if (err || !b)
+        return err;
+    *org_id = b->org_id;
+    *org_path = b->path_count ? b->paths[0] : MOAT_NULL_SLICE;
+    return NULL;
+}
+
 void orgs_source_init(void)
 {
     authorize_set_org_source(org_source);
+    authorize_set_org_info_source(org_info);
 }

@@ -32,6 +32,10 @@ void sts_audit_credentials(struct moat_call *call, struct moat_value **request_p
 #undef STS_HANDLER
 #undef STS_AUTHZ
 
+/* Splits arn:aws:iam::<12 digits>:role/<path><name>; false for anything else. The
+ * slices point into `arn`. */
+bool sts_parse_role_arn(struct moat_slice arn, struct moat_slice *account, struct moat_slice *name);
+
 /* An encoded authorization message (what AWS returns with some denials and
  * DecodeAuthorizationMessage decodes): the denial's details as JSON, sealed under the
  * root key for the principal's account, base64. In the call's arena. */

@@ -290,9 +290,7 @@ static struct moat_error *also_allowed(struct moat_call *call, const char *actio
 
 /* ---- AssumeRole -------------------------------------------------------------------------- */
 
-/* arn:aws:iam::<account>:role/<path><name> */
-static bool parse_role_arn(struct moat_slice arn, struct moat_slice *account,
-                           struct moat_slice *name)
+bool sts_parse_role_arn(struct moat_slice arn, struct moat_slice *account, struct moat_slice *name)
 {
     struct moat_slice prefix = MOAT_LIT("arn:aws:iam::");
     if (!moat_slice_starts_with(arn, prefix) || arn.len < prefix.len + 13)
@@ -328,7 +326,7 @@ struct moat_error *sts_authz_assume_role(struct moat_call *call, const struct mo
     authz->resource_count = 1;
     authz->trust = true;
     struct moat_slice account, name;
-    if (parse_role_arn(arn, &account, &name)) {
+    if (sts_parse_role_arn(arn, &account, &name)) {
         authz->resource_account = moat_arena_cstr(a, account);
         struct iam_entity role;
         bool found;
@@ -402,7 +400,7 @@ struct moat_error *sts_assume_role(struct moat_call *call, const struct moat_val
     struct iam_entity role;
     bool found = false;
     struct moat_error *err = NULL;
-    if (parse_role_arn(arn, &account, &name))
+    if (sts_parse_role_arn(arn, &account, &name))
         err = iam_entity_find(call, IAM_ENTITY_ROLE, account, name, &role, &found);
     if (err)
         return err;
