@@ -3,6 +3,7 @@ tags, resource policies, listing, deletion and restore, random passwords, batch 
 and what CloudTrail records of them."""
 import base64
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -573,6 +574,12 @@ def test_cloudtrail_records_never_hold_secret_values(moat, sm):
         seen.setdefault(r["eventName"], []).append(r)
     assert {"CreateSecret", "PutSecretValue", "UpdateSecret", "GetSecretValue",
             "GetRandomPassword"} <= set(seen)
+    # nor is any value at rest in plaintext: the store holds only ciphertext
+    if not moat.store_url:
+        for f in os.listdir(moat.data_dir):
+            if f.startswith("moat.db"):
+                with open(os.path.join(moat.data_dir, f), "rb") as fh:
+                    assert marker.encode() not in fh.read(), f
     create = [r for r in seen["CreateSecret"] if r["requestParameters"]["name"] == name][0]
     assert create["readOnly"] is False and create["responseElements"]["name"] == name
     arn = create["responseElements"]["arn"]

@@ -29,8 +29,8 @@ extern const struct moat_error_kind sm_internal_error; /* InternalServiceError, 
 #define SM_NS_OUTBOX "secretsmanager/outbox" /* <ms>/<id> -> service event to record */
 #define SM_NS_ACCESS "secretsmanager/access" /* <secret key>[/<version>] -> day (ms) */
 
-#define SM_MAX_LABELS 20       /* staging labels across all versions of a secret */
-#define SM_MAX_VERSIONS 100    /* versions kept before deprecated ones are removed */
+#define SM_MAX_LABELS 20    /* staging labels across all versions of a secret */
+#define SM_MAX_VERSIONS 100 /* versions kept before deprecated ones are removed */
 #define SM_MAX_TAGS 50
 #define SM_DEFAULT_KEY "alias/aws/secretsmanager"
 
@@ -77,19 +77,19 @@ struct sm_secret {
     /* rotation configuration */
     bool rotation_enabled;
     struct moat_slice rotation_lambda;
-    int64_t rotation_days;         /* AutomaticallyAfterDays; 0: none */
-    struct moat_slice schedule;    /* ScheduleExpression */
-    struct moat_slice duration;    /* Duration */
+    int64_t rotation_days;      /* AutomaticallyAfterDays; 0: none */
+    struct moat_slice schedule; /* ScheduleExpression */
+    struct moat_slice duration; /* Duration */
     int64_t last_rotated_ms;
-    int64_t next_rotation_ms;      /* start of the next rotation window; 0: none */
-    int64_t value_changed_ms;      /* last time AWSCURRENT moved (counts as a rotation) */
+    int64_t next_rotation_ms; /* start of the next rotation window; 0: none */
+    int64_t value_changed_ms; /* last time AWSCURRENT moved (counts as a rotation) */
 
     /* rotation in progress */
-    struct moat_slice rot_token;   /* version id being rotated in; empty: none */
-    bool rot_test;                 /* RotateImmediately=false: only testSecret */
-    int64_t rot_due_ms;            /* when the job should (re)attempt it */
+    struct moat_slice rot_token; /* version id being rotated in; empty: none */
+    bool rot_test;               /* RotateImmediately=false: only testSecret */
+    int64_t rot_due_ms;          /* when the job should (re)attempt it */
     int64_t rot_attempts;
-    struct moat_slice rot_error;   /* last failure, for the log */
+    struct moat_slice rot_error; /* last failure, for the log */
 
     /* versions, oldest first */
     struct sm_version *versions;
@@ -111,9 +111,8 @@ struct sm_secret {
 struct moat_error *sm_secret_find(struct moat_call *call, struct moat_slice secret_id,
                                   struct sm_secret **out, const char **arn_guess);
 /* Loads by account, region and name; NULL when absent. Errors only for store failures. */
-struct moat_error *sm_secret_load(struct moat_call *call, const char *account,
-                                  const char *region, struct moat_slice name,
-                                  struct sm_secret **out);
+struct moat_error *sm_secret_load(struct moat_call *call, const char *account, const char *region,
+                                  struct moat_slice name, struct sm_secret **out);
 /* Writes the record (with the version read) and keeps the due index in step. */
 struct moat_error *sm_secret_save(struct moat_call *call, struct sm_secret *s);
 /* Removes the secret, every value record and its due entry. */
@@ -173,8 +172,8 @@ int sm_record_delete(struct moat_call *call, const char *ns, struct moat_slice k
 
 /* Encrypts a value for version `vid` and stores its record. key_arn receives the KMS key
  * that protects it. The plaintext is never copied outside the call's arena. */
-struct moat_error *sm_value_put(struct moat_call *call, struct sm_secret *s,
-                                struct sm_version *v, struct moat_slice plaintext, bool binary);
+struct moat_error *sm_value_put(struct moat_call *call, struct sm_secret *s, struct sm_version *v,
+                                struct moat_slice plaintext, bool binary);
 /* Reads and decrypts a version's value (wiped with the arena). */
 struct moat_error *sm_value_get(struct moat_call *call, const struct sm_secret *s,
                                 const struct sm_version *v, struct moat_slice *plaintext,
@@ -191,7 +190,7 @@ struct moat_error *sm_value_copy(struct moat_call *call, const struct sm_secret 
 /* ---- handlers ------------------------------------------------------------------ */
 
 #define SM_HANDLER(name)                                                                           \
-    struct moat_error *name(struct moat_call *call, const struct moat_value *in,                 \
+    struct moat_error *name(struct moat_call *call, const struct moat_value *in,                   \
                             struct moat_value *out)
 
 SM_HANDLER(sm_create_secret);
@@ -242,8 +241,7 @@ struct moat_error *sm_tags_check(struct moat_call *call, const struct moat_value
 struct sm_describe_ids {
     unsigned arn, name, description, kms_key_id, rotation_enabled, rotation_lambda_arn,
         rotation_rules, last_rotated_date, last_changed_date, last_accessed_date, deleted_date,
-        next_rotation_date, tags, versions_to_stages, owning_service, created_date,
-        primary_region;
+        next_rotation_date, tags, versions_to_stages, owning_service, created_date, primary_region;
 };
 extern const struct sm_describe_ids sm_describe_response_ids;
 void sm_describe_out(struct moat_call *call, const struct sm_secret *s,
@@ -270,13 +268,11 @@ bool sm_filters_match(const struct sm_secret *s, const struct moat_value *filter
 /* One page of the secrets of the call's account and region that pass `filters`, sorted. */
 struct moat_error *sm_list_page(struct moat_call *call, const struct moat_value *filters,
                                 bool include_deleted, struct moat_slice sort_order,
-                                struct moat_slice sort_by, struct moat_slice next_token,
-                                size_t max, struct sm_secret ***page, size_t *count,
-                                struct moat_slice *next);
+                                struct moat_slice sort_by, struct moat_slice next_token, size_t max,
+                                struct sm_secret ***page, size_t *count, struct moat_slice *next);
 /* Pagination tokens (an offset, base64). */
 struct moat_slice sm_token_encode(struct moat_arena *a, size_t offset);
-struct moat_error *sm_token_decode(struct moat_call *call, struct moat_slice token,
-                                   size_t *offset);
+struct moat_error *sm_token_decode(struct moat_call *call, struct moat_slice token, size_t *offset);
 
 /* Random passwords (sm_password.c). */
 struct sm_password_rules {

@@ -89,12 +89,12 @@ static bool gcm_open(struct moat_arena *a, struct moat_slice key, struct moat_sl
     moat_arena_wipe_on_free(a, out, n + 1);
     EVP_CIPHER_CTX *c = cipher_ctx();
     int len = 0, fin = 0;
-    bool ok = EVP_DecryptInit_ex2(c, aes_gcm, key.ptr, blob.ptr, NULL) &&
-              EVP_DecryptUpdate(c, NULL, &len, aad.ptr, (int)aad.len) &&
-              EVP_DecryptUpdate(c, out, &len, blob.ptr + IV_LEN, (int)n) &&
-              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
-                                  (void *)(blob.ptr + IV_LEN + n)) &&
-              EVP_DecryptFinal_ex(c, out + len, &fin) == 1;
+    bool ok =
+        EVP_DecryptInit_ex2(c, aes_gcm, key.ptr, blob.ptr, NULL) &&
+        EVP_DecryptUpdate(c, NULL, &len, aad.ptr, (int)aad.len) &&
+        EVP_DecryptUpdate(c, out, &len, blob.ptr + IV_LEN, (int)n) &&
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, (void *)(blob.ptr + IV_LEN + n)) &&
+        EVP_DecryptFinal_ex(c, out + len, &fin) == 1;
     EVP_CIPHER_CTX_reset(c);
     out[n] = 0;
     *plain = moat_slice(out, n);
@@ -219,8 +219,8 @@ static struct moat_error *read_record(struct moat_call *call, const struct sm_se
     struct moat_arena *a = call->arena;
     struct moat_slice rec;
     int64_t version;
-    int st = sm_record_get(call, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)), &rec,
-                           &version);
+    int st =
+        sm_record_get(call, SM_NS_VALUE, moat_slice_cstr(sm_value_key(a, s, vid)), &rec, &version);
     if (st == STORE_NOT_FOUND)
         return moat_fail(call, &sm_not_found,
                          "Secrets Manager can't find the specified secret value for VersionId: "
@@ -238,8 +238,8 @@ static struct moat_error *read_record(struct moat_call *call, const struct sm_se
     return NULL;
 }
 
-struct moat_error *sm_value_put(struct moat_call *call, struct sm_secret *s,
-                                struct sm_version *v, struct moat_slice plaintext, bool binary)
+struct moat_error *sm_value_put(struct moat_call *call, struct sm_secret *s, struct sm_version *v,
+                                struct moat_slice plaintext, bool binary)
 {
     struct moat_arena *a = call->arena;
     struct moat_slice dk, wrapped, key_arn;

@@ -74,8 +74,7 @@ void sm_access_note(const struct sm_secret *s, const struct sm_version *v, int64
         note_key(buf, day);
 }
 
-int64_t sm_access_day(struct moat_call *call, const struct sm_secret *s,
-                      const struct sm_version *v)
+int64_t sm_access_day(struct moat_call *call, const struct sm_secret *s, const struct sm_version *v)
 {
     const char *key = v ? sm_value_key(call->arena, s, v->id) : s->key;
     struct store_record r;
@@ -119,8 +118,8 @@ struct moat_error *sm_outbox_add(struct moat_call *call, const char *event_name,
     struct moat_buf b;
     moat_buf_init(&b, a, 256);
     moat_json_write(&b, doc);
-    const char *key = moat_arena_printf(a, "%016lld/%.*s", (long long)call->now_ms,
-                                        MOAT_FMT(sm_uuid(a)));
+    const char *key =
+        moat_arena_printf(a, "%016lld/%.*s", (long long)call->now_ms, MOAT_FMT(sm_uuid(a)));
     if (store_put(call->db, SM_NS_OUTBOX, moat_slice_cstr(key), moat_buf_slice(&b),
                   STORE_MUST_NOT_EXIST, NULL) != STORE_OK)
         return moat_internal(call, "secretsmanager: writing the event outbox failed");
@@ -283,7 +282,8 @@ static void exec_start(struct moat_call *call, void *arg)
                     sm_label_move(call->arena, s, pend, MOAT_LIT("AWSPENDING"));
             } else {
                 struct moat_slice fresh;
-                const char *why = sm_strategy_create(call->arena, r->strategy, r->v.current, &fresh);
+                const char *why =
+                    sm_strategy_create(call->arena, r->strategy, r->v.current, &fresh);
                 static const struct moat_slice pending_label[] = {MOAT_LIT("AWSPENDING")};
                 bool created;
                 if (why) {
@@ -398,8 +398,7 @@ static void run_rotation(struct moat_server *srv, struct moat_arena *a, const st
         r->error = sm_strategy_test(r->strategy, &r->v, a, errbuf, sizeof(errbuf));
     if (r->error) {
         r->error = moat_arena_strdup(a, r->error);
-        moat_log_warn("secretsmanager: rotation of %s failed: %s", r->arn ? r->arn : "?",
-                      r->error);
+        moat_log_warn("secretsmanager: rotation of %s failed: %s", r->arn ? r->arn : "?", r->error);
     }
     const char *name = r->test ? (r->error ? "TestRotationFailed" : "TestRotationSucceeded")
                                : (r->error ? "RotationFailed" : "RotationSucceeded");
@@ -453,8 +452,8 @@ static void run_due(struct moat_server *srv, struct store_conn *db, struct moat_
             continue;
         }
         if (s->deleted_ms)
-            moat_service_event(srv, "secretsmanager", "EndSecretVersionDelete", t.account,
-                               t.region, false, exec_purge, &t);
+            moat_service_event(srv, "secretsmanager", "EndSecretVersionDelete", t.account, t.region,
+                               false, exec_purge, &t);
         else
             run_rotation(srv, a, &t);
     }

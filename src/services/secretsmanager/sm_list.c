@@ -77,7 +77,7 @@ enum filter_key { F_DESCRIPTION = 0, F_NAME, F_TAG_KEY, F_TAG_VALUE, F_REGION, F
 
 static int filter_key(struct moat_slice k)
 {
-    static const char *const names[] = {"description", "name",           "tag-key", "tag-value",
+    static const char *const names[] = {"description",    "name",           "tag-key", "tag-value",
                                         "primary-region", "owning-service", "all"};
     for (size_t i = 0; i < MOAT_COUNT(names); i++)
         if (moat_slice_eq_cstr(k, names[i]))
@@ -104,8 +104,7 @@ static bool value_matches(const struct sm_secret *s, int key, struct moat_slice 
                 return true;
         return false;
     case F_REGION:
-        return prefix_match(s->primary_region.len ? s->primary_region
-                                                  : moat_slice_cstr(s->region),
+        return prefix_match(s->primary_region.len ? s->primary_region : moat_slice_cstr(s->region),
                             v, false);
     case F_SERVICE:
         return prefix_match(s->owning_service, v, false);
@@ -125,7 +124,8 @@ struct moat_error *sm_filters_check(struct moat_call *call, const struct moat_va
 {
     for (uint32_t i = 0; filters && i < filters->count; i++) {
         const struct moat_value *f = filters->u.items[i];
-        if (!moat_has(f, SECRETSMANAGER_FILTER_KEY) || filter_key(moat_get_str(f, SECRETSMANAGER_FILTER_KEY)) < 0)
+        if (!moat_has(f, SECRETSMANAGER_FILTER_KEY) ||
+            filter_key(moat_get_str(f, SECRETSMANAGER_FILTER_KEY)) < 0)
             return moat_fail(call, &sm_invalid_parameter,
                              "Invalid filter key. Valid keys are description, name, tag-key, "
                              "tag-value, primary-region, owning-service and all.");
@@ -181,9 +181,8 @@ static int sort_by_name(const void *x, const void *y)
 
 struct moat_error *sm_list_page(struct moat_call *call, const struct moat_value *filters,
                                 bool include_deleted, struct moat_slice sort_order,
-                                struct moat_slice sort_by, struct moat_slice next_token,
-                                size_t max, struct sm_secret ***page, size_t *count,
-                                struct moat_slice *next)
+                                struct moat_slice sort_by, struct moat_slice next_token, size_t max,
+                                struct sm_secret ***page, size_t *count, struct moat_slice *next)
 {
     struct moat_arena *a = call->arena;
     *count = 0;
@@ -283,7 +282,8 @@ SM_HANDLER(sm_list_secrets)
         &next);
     if (err)
         return err;
-    struct moat_value *list = moat_set_list(a, out, SECRETSMANAGER_LIST_SECRETS_RESPONSE_SECRET_LIST);
+    struct moat_value *list =
+        moat_set_list(a, out, SECRETSMANAGER_LIST_SECRETS_RESPONSE_SECRET_LIST);
     for (size_t i = 0; i < n; i++)
         sm_describe_out(call, page[i], &list_entry_ids, moat_list_add_struct(a, list));
     if (next.len)

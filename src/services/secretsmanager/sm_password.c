@@ -65,8 +65,8 @@ const char *sm_password_generate(struct moat_arena *a, const struct sm_password_
         all_len += cls_len[i];
         required += cls_len[i] ? 1 : 0;
     }
-    if (r->space && !memchr(r->exclude.ptr ? r->exclude.ptr : (const uint8_t *)"", ' ',
-                            r->exclude.len))
+    if (r->space &&
+        !memchr(r->exclude.ptr ? r->exclude.ptr : (const uint8_t *)"", ' ', r->exclude.len))
         all[all_len++] = ' ';
     if (!all_len)
         return "The password can't be generated: every character type is excluded.";

@@ -15,10 +15,14 @@
 static bool restricting_key(struct moat_slice k)
 {
     static const char *const keys[] = {
-        "aws:SourceAccount", "aws:SourceArn",      "aws:SourceOwner",     "aws:PrincipalAccount",
-        "aws:PrincipalArn",  "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:userid",
-        "aws:username",      "aws:SourceVpc",      "aws:SourceVpce",      "aws:SourceIp",
-        "aws:ResourceAccount", "aws:SourceOrgID",  "aws:SourceOrgPaths",  "aws:PrincipalServiceName",
+        "aws:SourceAccount",     "aws:SourceArn",
+        "aws:SourceOwner",       "aws:PrincipalAccount",
+        "aws:PrincipalArn",      "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths", "aws:userid",
+        "aws:username",          "aws:SourceVpc",
+        "aws:SourceVpce",        "aws:SourceIp",
+        "aws:ResourceAccount",   "aws:SourceOrgID",
+        "aws:SourceOrgPaths",    "aws:PrincipalServiceName",
         "kms:CallerAccount",
     };
     for (size_t i = 0; i < MOAT_COUNT(keys); i++)
@@ -62,8 +66,8 @@ static bool restricted(const struct moat_value *cond)
         /* IfExists operators and negations do not restrict who may call. */
         if (moat_slice_ends_with(name, MOAT_LIT("IfExists")) ||
             moat_slice_starts_with(name, MOAT_LIT("StringNot")) ||
-            moat_slice_starts_with(name, MOAT_LIT("ArnNot")) ||
-            moat_slice_eq_cstr(name, "Null") || op->type != MOAT_V_MAP)
+            moat_slice_starts_with(name, MOAT_LIT("ArnNot")) || moat_slice_eq_cstr(name, "Null") ||
+            op->type != MOAT_V_MAP)
             continue;
         for (uint32_t k = 0; k < op->count; k++)
             if (restricting_key(op->u.entries[k].key) && !is_star(op->u.entries[k].value))
@@ -87,9 +91,8 @@ static bool grants_broad_access(struct moat_arena *a, struct moat_slice text)
         const struct moat_value *s = st->type == MOAT_V_LIST ? st->u.items[i] : st;
         if (s->type != MOAT_V_MAP || !moat_slice_eq_cstr(moat_map_str(s, "Effect"), "Allow"))
             continue;
-        if (moat_map_get(s, "NotPrincipal") ||
-            (wildcard_principal(moat_map_get(s, "Principal")) &&
-             !restricted(moat_map_get(s, "Condition"))))
+        if (moat_map_get(s, "NotPrincipal") || (wildcard_principal(moat_map_get(s, "Principal")) &&
+                                                !restricted(moat_map_get(s, "Condition"))))
             return true;
     }
     return false;

@@ -1,7 +1,8 @@
 /* sm_replica.c: multi-Region secrets: read-only replicas in other Regions, each with its
  * values encrypted under its own Region's KMS key, kept in step with the primary in the
  * same transaction as every change of the primary.
- * https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html */
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/create-manage-multi-region-secrets.html
+ */
 #include "aws/shapes/shapes_secretsmanager.h"
 #include "core/log.h"
 #include "services/secretsmanager/sm.h"
@@ -103,9 +104,9 @@ struct moat_error *sm_replicas_sync(struct moat_call *call, struct sm_secret *pr
         if (!moat_slice_eq_cstr(rep->status, "InSync"))
             continue;
         struct sm_secret *replica;
-        struct moat_error *err = sm_secret_load(call, primary->account,
-                                                moat_arena_cstr(call->arena, rep->region),
-                                                primary->name, &replica);
+        struct moat_error *err =
+            sm_secret_load(call, primary->account, moat_arena_cstr(call->arena, rep->region),
+                           primary->name, &replica);
         if (err)
             return err;
         if (!replica || !moat_slice_eq_cstr(replica->primary_region, primary->region)) {
@@ -136,8 +137,8 @@ struct moat_error *sm_replicas_add(struct moat_call *call, struct sm_secret *pri
         return moat_fail(call, &sm_invalid_request,
                          "Operation not permitted on a replica secret. Call must be made in "
                          "primary secret's region.");
-    struct sm_replica *reps = moat_arena_calloc(
-        a, (primary->replica_count + regions->count + 1) * sizeof(*reps));
+    struct sm_replica *reps =
+        moat_arena_calloc(a, (primary->replica_count + regions->count + 1) * sizeof(*reps));
     if (primary->replica_count)
         memcpy(reps, primary->replicas, primary->replica_count * sizeof(*reps));
     size_t count = primary->replica_count;
@@ -157,8 +158,8 @@ struct moat_error *sm_replicas_add(struct moat_call *call, struct sm_secret *pri
         rep->kms_key_id = key;
         const char *rregion = moat_arena_cstr(a, region);
         struct sm_secret *existing;
-        struct moat_error *err = sm_secret_load(call, primary->account, rregion, primary->name,
-                                                &existing);
+        struct moat_error *err =
+            sm_secret_load(call, primary->account, rregion, primary->name, &existing);
         if (err)
             return err;
         if (existing && !force) {
@@ -172,9 +173,8 @@ struct moat_error *sm_replicas_add(struct moat_call *call, struct sm_secret *pri
             if (err)
                 return err;
         }
-        struct sm_secret *replica =
-            sm_secret_new(call, primary->account, rregion, primary->name,
-                          replica_arn(a, primary, region));
+        struct sm_secret *replica = sm_secret_new(call, primary->account, rregion, primary->name,
+                                                  replica_arn(a, primary, region));
         replica->created_ms = call->now_ms;
         rep->status = MOAT_LIT("InSync");
         err = sync_one(call, primary, rep, replica);
@@ -200,23 +200,28 @@ struct moat_error *sm_replicas_add(struct moat_call *call, struct sm_secret *pri
     return NULL;
 }
 
-/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html */
+/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_ReplicateSecretToRegions.html
+ */
 SM_HANDLER(sm_replicate_secret_to_regions)
 {
     struct sm_secret *s;
     struct moat_error *err = sm_secret_for_call(
-        call, moat_get_str(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_SECRET_ID), 0, &s);
+        call, moat_get_str(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_SECRET_ID), 0,
+        &s);
     if (err)
         return err;
     err = sm_replicas_add(
-        call, s, moat_get(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_ADD_REPLICA_REGIONS),
-        moat_get_bool(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
-                      false));
+        call, s,
+        moat_get(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_ADD_REPLICA_REGIONS),
+        moat_get_bool(
+            in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
+            false));
     if (!err)
         err = sm_secret_save(call, s);
     if (err)
         return err;
-    moat_set_cstr(call->arena, out, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_RESPONSE_ARN, s->arn);
+    moat_set_cstr(call->arena, out, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_RESPONSE_ARN,
+                  s->arn);
     sm_replication_status_out(
         call, s,
         moat_set_list(call->arena, out,
@@ -224,7 +229,8 @@ SM_HANDLER(sm_replicate_secret_to_regions)
     return NULL;
 }
 
-/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RemoveRegionsFromReplication.html */
+/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_RemoveRegionsFromReplication.html
+ */
 SM_HANDLER(sm_remove_regions_from_replication)
 {
     struct moat_arena *a = call->arena;
@@ -242,8 +248,8 @@ SM_HANDLER(sm_remove_regions_from_replication)
         while (k < s->replica_count && !moat_slice_eq(s->replicas[k].region, region))
             k++;
         if (k == s->replica_count)
-            return moat_fail(call, &sm_invalid_parameter,
-                             "The secret %s isn't replicated to %.*s.", s->arn, MOAT_FMT(region));
+            return moat_fail(call, &sm_invalid_parameter, "The secret %s isn't replicated to %.*s.",
+                             s->arn, MOAT_FMT(region));
         struct sm_secret *replica;
         err = sm_secret_load(call, s->account, moat_arena_cstr(a, region), s->name, &replica);
         if (!err && replica && moat_slice_eq_cstr(replica->primary_region, s->region))
@@ -261,11 +267,14 @@ SM_HANDLER(sm_remove_regions_from_replication)
         return err;
     moat_set_cstr(a, out, SECRETSMANAGER_REMOVE_REGIONS_FROM_REPLICATION_RESPONSE_ARN, s->arn);
     sm_replication_status_out(
-        call, s, moat_set_list(a, out, SECRETSMANAGER_REMOVE_REGIONS_FROM_REPLICATION_RESPONSE_REPLICATION_STATUS));
+        call, s,
+        moat_set_list(a, out,
+                      SECRETSMANAGER_REMOVE_REGIONS_FROM_REPLICATION_RESPONSE_REPLICATION_STATUS));
     return NULL;
 }
 
-/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html */
+/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_StopReplicationToReplica.html
+ */
 SM_HANDLER(sm_stop_replication_to_replica)
 {
     struct moat_arena *a = call->arena;
@@ -281,8 +290,8 @@ SM_HANDLER(sm_stop_replication_to_replica)
                          "replica, called in the replica's Region.",
                          s->arn);
     struct sm_secret *primary;
-    err = sm_secret_load(call, s->account, moat_arena_cstr(a, s->primary_region), s->name,
-                         &primary);
+    err =
+        sm_secret_load(call, s->account, moat_arena_cstr(a, s->primary_region), s->name, &primary);
     if (err)
         return err;
     if (primary) {

@@ -101,9 +101,10 @@ SM_HANDLER(sm_rotate_secret)
         return moat_fail(call, &sm_invalid_request,
                          "Managed external secrets are not supported by this endpoint: it has no "
                          "partner integrations.");
-    struct moat_slice lambda = moat_has(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_LAMBDA_ARN)
-                                   ? moat_get_str(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_LAMBDA_ARN)
-                                   : s->rotation_lambda;
+    struct moat_slice lambda =
+        moat_has(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_LAMBDA_ARN)
+            ? moat_get_str(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_LAMBDA_ARN)
+            : s->rotation_lambda;
     if (!lambda.len)
         return moat_fail(call, &sm_invalid_request,
                          "No Lambda rotation function ARN is associated with this secret.");
@@ -120,7 +121,8 @@ SM_HANDLER(sm_rotate_secret)
         (s->rot_token.len && !s->rot_test && s->rot_attempts == 0))
         return moat_fail(call, &sm_invalid_request,
                          "A previous rotation isn't complete. That rotation will be reattempted.");
-    const struct moat_value *rules = moat_get(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_RULES);
+    const struct moat_value *rules =
+        moat_get(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATION_RULES);
     if (rules) {
         s->rotation_days =
             moat_get_int(rules, SECRETSMANAGER_ROTATION_RULES_TYPE_AUTOMATICALLY_AFTER_DAYS, 0);
@@ -132,7 +134,8 @@ SM_HANDLER(sm_rotate_secret)
         if (why)
             return moat_fail(call, &sm_invalid_parameter, "%s", why);
     }
-    struct moat_slice token = moat_get_str(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_CLIENT_REQUEST_TOKEN);
+    struct moat_slice token =
+        moat_get_str(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_CLIENT_REQUEST_TOKEN);
     if (!token.len)
         token = sm_uuid(a);
     if (token.len < 32 || token.len > 64)
@@ -143,7 +146,8 @@ SM_HANDLER(sm_rotate_secret)
                          "You can't use ClientRequestToken %.*s because that value is already in "
                          "use for a version of secret %s.",
                          MOAT_FMT(token), s->arn);
-    bool immediately = moat_get_bool(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATE_IMMEDIATELY, true);
+    bool immediately =
+        moat_get_bool(in, SECRETSMANAGER_ROTATE_SECRET_REQUEST_ROTATE_IMMEDIATELY, true);
     s->rotation_enabled = true;
     s->rotation_lambda = lambda;
     s->rot_token = moat_arena_dup(a, token);

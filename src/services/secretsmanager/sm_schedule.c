@@ -359,8 +359,7 @@ const char *sm_schedule_parse(int64_t days, struct moat_slice expr, struct moat_
     } else if (moat_slice_starts_with(expr, MOAT_LIT("cron(")) &&
                moat_slice_ends_with(expr, MOAT_LIT(")"))) {
         out->kind = SM_SCHEDULE_CRON;
-        const char *why =
-            parse_cron(moat_slice_sub(expr, 5, expr.len - 1), out, errbuf, errlen);
+        const char *why = parse_cron(moat_slice_sub(expr, 5, expr.len - 1), out, errbuf, errlen);
         if (why)
             return why;
         int times[24 * 60];

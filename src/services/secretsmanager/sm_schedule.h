@@ -16,20 +16,20 @@ struct sm_schedule {
     enum sm_schedule_kind kind;
     int64_t every; /* DAYS / HOURS: the interval */
     /* CRON fields as sets (bit i = value i). */
-    uint64_t minutes;  /* 0-59 */
-    uint32_t hours;    /* 0-23 */
-    uint32_t dom;      /* 1-31 */
-    uint16_t months;   /* 1-12 */
-    uint8_t dow;       /* 1-7, Sunday = 1 */
-    bool dom_any;      /* '?' in day-of-month: the day-of-week field decides */
-    bool dom_last;     /* L: last day of the month */
-    bool dom_last_weekday; /* LW */
-    int dom_weekday;   /* nW: weekday nearest day n (0: none) */
-    int dow_last;      /* nL: last weekday n of the month (0: none) */
+    uint64_t minutes;         /* 0-59 */
+    uint32_t hours;           /* 0-23 */
+    uint32_t dom;             /* 1-31 */
+    uint16_t months;          /* 1-12 */
+    uint8_t dow;              /* 1-7, Sunday = 1 */
+    bool dom_any;             /* '?' in day-of-month: the day-of-week field decides */
+    bool dom_last;            /* L: last day of the month */
+    bool dom_last_weekday;    /* LW */
+    int dom_weekday;          /* nW: weekday nearest day n (0: none) */
+    int dow_last;             /* nL: last weekday n of the month (0: none) */
     int dow_nth_day, dow_nth; /* n#k: k-th weekday n of the month (0: none) */
-    bool daily_schedule;  /* the expression fires on days, not hours: window to end of day */
+    bool daily_schedule;      /* the expression fires on days, not hours: window to end of day */
     uint8_t years[(2199 - 1970) / 8 + 1]; /* 1970-2199 */
-    int64_t window_ms;    /* length of the rotation window */
+    int64_t window_ms;                    /* length of the rotation window */
 };
 
 /* Parses RotationRules: exactly one of days (> 0) and expr (non-empty), and an optional

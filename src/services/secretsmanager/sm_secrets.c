@@ -8,7 +8,8 @@
 /* ---- validation ------------------------------------------------------------------- */
 
 /* CreateSecret: "The secret name can contain ASCII letters, numbers, and the following
- * characters: /_+=.@-". https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
+ * characters: /_+=.@-".
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html */
 static bool valid_name(struct moat_slice name)
 {
     if (!name.len)
@@ -22,7 +23,8 @@ static bool valid_name(struct moat_slice name)
     return true;
 }
 
-/* Tag rules: https://docs.aws.amazon.com/secretsmanager/latest/userguide/managing-secrets_tagging.html */
+/* Tag rules:
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/managing-secrets_tagging.html */
 static bool valid_tag_text(struct moat_slice s)
 {
     for (size_t i = 0; i < s.len; i++) {
@@ -191,9 +193,9 @@ SM_HANDLER(sm_create_secret)
     if (v)
         moat_set_str(a, out, SECRETSMANAGER_CREATE_SECRET_RESPONSE_VERSION_ID, v->id);
     if (s->replica_count)
-        sm_replication_status_out(call, s,
-                                  moat_set_list(a, out,
-                                                SECRETSMANAGER_CREATE_SECRET_RESPONSE_REPLICATION_STATUS));
+        sm_replication_status_out(
+            call, s,
+            moat_set_list(a, out, SECRETSMANAGER_CREATE_SECRET_RESPONSE_REPLICATION_STATUS));
     return NULL;
 }
 
@@ -207,8 +209,7 @@ void sm_rotation_rules_out(struct moat_call *call, const struct sm_secret *s,
         moat_set_int(a, rules, SECRETSMANAGER_ROTATION_RULES_TYPE_AUTOMATICALLY_AFTER_DAYS,
                      s->rotation_days);
     if (s->schedule.len)
-        moat_set_str(a, rules, SECRETSMANAGER_ROTATION_RULES_TYPE_SCHEDULE_EXPRESSION,
-                     s->schedule);
+        moat_set_str(a, rules, SECRETSMANAGER_ROTATION_RULES_TYPE_SCHEDULE_EXPRESSION, s->schedule);
     if (s->duration.len)
         moat_set_str(a, rules, SECRETSMANAGER_ROTATION_RULES_TYPE_DURATION, s->duration);
 }
@@ -308,7 +309,8 @@ SM_HANDLER(sm_describe_secret)
     if (s->replica_count)
         sm_replication_status_out(
             call, s,
-            moat_set_list(call->arena, out, SECRETSMANAGER_DESCRIBE_SECRET_RESPONSE_REPLICATION_STATUS));
+            moat_set_list(call->arena, out,
+                          SECRETSMANAGER_DESCRIBE_SECRET_RESPONSE_REPLICATION_STATUS));
     return NULL;
 }
 
@@ -382,10 +384,11 @@ SM_HANDLER(sm_update_secret)
 SM_HANDLER(sm_delete_secret)
 {
     struct moat_arena *a = call->arena;
-    bool force = moat_get_bool(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_FORCE_DELETE_WITHOUT_RECOVERY,
-                               false);
+    bool force = moat_get_bool(
+        in, SECRETSMANAGER_DELETE_SECRET_REQUEST_FORCE_DELETE_WITHOUT_RECOVERY, false);
     bool has_window = moat_has(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_RECOVERY_WINDOW_IN_DAYS);
-    int64_t days = moat_get_int(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_RECOVERY_WINDOW_IN_DAYS, 30);
+    int64_t days =
+        moat_get_int(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_RECOVERY_WINDOW_IN_DAYS, 30);
     if (force && has_window)
         return moat_fail(call, &sm_invalid_parameter,
                          "You can't use ForceDeleteWithoutRecovery in conjunction with "
@@ -446,9 +449,9 @@ SM_HANDLER(sm_delete_secret)
 SM_HANDLER(sm_restore_secret)
 {
     struct sm_secret *s;
-    struct moat_error *err = sm_secret_for_call(
-        call, moat_get_str(in, SECRETSMANAGER_RESTORE_SECRET_REQUEST_SECRET_ID), SM_ALLOW_DELETED,
-        &s);
+    struct moat_error *err =
+        sm_secret_for_call(call, moat_get_str(in, SECRETSMANAGER_RESTORE_SECRET_REQUEST_SECRET_ID),
+                           SM_ALLOW_DELETED, &s);
     if (err)
         return err;
     if (s->deleted_ms) {

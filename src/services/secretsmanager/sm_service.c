@@ -17,8 +17,7 @@ const struct moat_error_kind sm_invalid_parameter = {"InvalidParameterException"
 const struct moat_error_kind sm_invalid_request = {"InvalidRequestException", 400, true};
 const struct moat_error_kind sm_exists = {"ResourceExistsException", 400, true};
 const struct moat_error_kind sm_limit_exceeded = {"LimitExceededException", 400, true};
-const struct moat_error_kind sm_malformed_policy = {"MalformedPolicyDocumentException", 400,
-                                                   true};
+const struct moat_error_kind sm_malformed_policy = {"MalformedPolicyDocumentException", 400, true};
 const struct moat_error_kind sm_public_policy = {"PublicPolicyException", 400, true};
 const struct moat_error_kind sm_encryption_failure = {"EncryptionFailure", 400, true};
 const struct moat_error_kind sm_decryption_failure = {"DecryptionFailure", 400, true};
@@ -135,8 +134,8 @@ static struct moat_error *authz_secret_found(struct moat_call *call, struct moat
     set_key(call, ctx, "secretsmanager:SecretId", moat_slice_cstr(authz->resources[0]));
     if (s) {
         for (size_t i = 0; i < s->tag_count; i++) {
-            if (!iam_context_set_split(ctx, MOAT_LIT("secretsmanager:ResourceTag/"),
-                                       s->tags[i].key, s->tags[i].value) ||
+            if (!iam_context_set_split(ctx, MOAT_LIT("secretsmanager:ResourceTag/"), s->tags[i].key,
+                                       s->tags[i].value) ||
                 !iam_context_set_split(ctx, MOAT_LIT("aws:ResourceTag/"), s->tags[i].key,
                                        s->tags[i].value))
                 moat_log_warn("secretsmanager: resource tag keys not set");
@@ -193,11 +192,12 @@ static void replica_regions_key(struct moat_call *call, const struct moat_value 
 {
     if (!regions || regions->type != MOAT_V_LIST)
         return;
-    struct moat_slice *names = moat_arena_calloc(call->arena, (regions->count + 1) * sizeof(*names));
+    struct moat_slice *names =
+        moat_arena_calloc(call->arena, (regions->count + 1) * sizeof(*names));
     for (uint32_t i = 0; i < regions->count; i++)
         names[i] = moat_get_str(regions->u.items[i], SECRETSMANAGER_REPLICA_REGION_TYPE_REGION);
-    if (!iam_context_set_multi(authorize_context(call), MOAT_LIT("secretsmanager:AddReplicaRegions"),
-                               names, regions->count))
+    if (!iam_context_set_multi(authorize_context(call),
+                               MOAT_LIT("secretsmanager:AddReplicaRegions"), names, regions->count))
         moat_log_warn("secretsmanager: AddReplicaRegions not set");
 }
 
@@ -235,10 +235,12 @@ static struct moat_error *authz_create(struct moat_call *call, const struct moat
         set_key(call, ctx, "secretsmanager:KmsKeyId",
                 moat_get_str(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_KMS_KEY_ID));
     request_tags(call, ctx, moat_get(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_TAGS));
-    replica_regions_key(call, moat_get(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_ADD_REPLICA_REGIONS));
+    replica_regions_key(call,
+                        moat_get(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_ADD_REPLICA_REGIONS));
     if (moat_has(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET))
         set_bool(ctx, "secretsmanager:ForceOverwriteReplicaSecret",
-                 moat_get_bool(in, SECRETSMANAGER_CREATE_SECRET_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
+                 moat_get_bool(in,
+                               SECRETSMANAGER_CREATE_SECRET_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
                                false));
     return NULL;
 }
@@ -268,7 +270,8 @@ static struct moat_error *authz_delete(struct moat_call *call, const struct moat
     struct iam_context *ctx = authorize_context(call);
     if (moat_has(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_FORCE_DELETE_WITHOUT_RECOVERY))
         set_bool(ctx, "secretsmanager:ForceDeleteWithoutRecovery",
-                 moat_get_bool(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_FORCE_DELETE_WITHOUT_RECOVERY,
+                 moat_get_bool(in,
+                               SECRETSMANAGER_DELETE_SECRET_REQUEST_FORCE_DELETE_WITHOUT_RECOVERY,
                                false));
     if (moat_has(in, SECRETSMANAGER_DELETE_SECRET_REQUEST_RECOVERY_WINDOW_IN_DAYS))
         set_key(call, ctx, "secretsmanager:RecoveryWindowInDays",
@@ -292,8 +295,7 @@ static struct moat_error *authz_put_policy(struct moat_call *call, const struct 
     return NULL;
 }
 
-static struct moat_error *authz_validate_policy(struct moat_call *call,
-                                                const struct moat_value *in,
+static struct moat_error *authz_validate_policy(struct moat_call *call, const struct moat_value *in,
                                                 struct moat_authz *authz)
 {
     if (!moat_has(in, SECRETSMANAGER_VALIDATE_RESOURCE_POLICY_REQUEST_SECRET_ID))
@@ -353,11 +355,14 @@ static struct moat_error *authz_replicate(struct moat_call *call, const struct m
         return err;
     replica_regions_key(
         call, moat_get(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_ADD_REPLICA_REGIONS));
-    if (moat_has(in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET))
-        set_bool(authorize_context(call), "secretsmanager:ForceOverwriteReplicaSecret",
-                 moat_get_bool(
-                     in, SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
-                     false));
+    if (moat_has(in,
+                 SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET))
+        set_bool(
+            authorize_context(call), "secretsmanager:ForceOverwriteReplicaSecret",
+            moat_get_bool(
+                in,
+                SECRETSMANAGER_REPLICATE_SECRET_TO_REGIONS_REQUEST_FORCE_OVERWRITE_REPLICA_SECRET,
+                false));
     return NULL;
 }
 
@@ -365,8 +370,10 @@ static struct moat_error *authz_replicate(struct moat_call *call, const struct m
 
 /* Mutating operations log their response with "arn" (sm_audit.c). */
 #define OP(op, fn, act, az, fl)                                                                    \
-    {.shape = SECRETSMANAGER_OP_##op, .handler = fn, .action = "secretsmanager:" act,             \
-     .authz = az, .flags = fl, .audit = (fl) & MOAT_OP_MUTATES ? sm_audit : NULL}
+    {                                                                                              \
+        .shape = SECRETSMANAGER_OP_##op, .handler = fn, .action = "secretsmanager:" act,           \
+        .authz = az, .flags = fl, .audit = (fl)&MOAT_OP_MUTATES ? sm_audit : NULL                  \
+    }
 
 static const struct moat_operation sm_operations[] = {
     OP(CREATE_SECRET, sm_create_secret, "CreateSecret", authz_create, MOAT_OP_MUTATES),
@@ -377,8 +384,7 @@ static const struct moat_operation sm_operations[] = {
     OP(TAG_RESOURCE, sm_tag_resource, "TagResource", authz_tag, MOAT_OP_MUTATES),
     OP(UNTAG_RESOURCE, sm_untag_resource, "UntagResource", authz_untag, MOAT_OP_MUTATES),
     OP(LIST_SECRETS, sm_list_secrets, "ListSecrets", NULL, MOAT_OP_READ_ONLY),
-    OP(GET_SECRET_VALUE, sm_get_secret_value, "GetSecretValue", authz_get_value,
-       MOAT_OP_READ_ONLY),
+    OP(GET_SECRET_VALUE, sm_get_secret_value, "GetSecretValue", authz_get_value, MOAT_OP_READ_ONLY),
     OP(BATCH_GET_SECRET_VALUE, sm_batch_get_secret_value, "BatchGetSecretValue", NULL,
        MOAT_OP_READ_ONLY),
     OP(PUT_SECRET_VALUE, sm_put_secret_value, "PutSecretValue", authz_secret, MOAT_OP_MUTATES),

@@ -30,8 +30,8 @@ struct moat_slice sm_uuid(struct moat_arena *a)
     r[8] = (r[8] & 0x3f) | 0x80;
     char *out = moat_arena_alloc(a, 37);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
+             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
+             r[14], r[15]);
     return moat_slice(out, 36);
 }
 
@@ -159,9 +159,9 @@ struct moat_error *sm_versions_trim(struct moat_call *call, struct sm_secret *s)
                              "Secrets Manager removes versions without staging labels once they "
                              "are older than 24 hours.",
                              SM_MAX_VERSIONS, s->arn);
-        int st = sm_record_delete(
-            call, SM_NS_VALUE,
-            moat_slice_cstr(sm_value_key(call->arena, s, s->versions[victim].id)));
+        int st =
+            sm_record_delete(call, SM_NS_VALUE,
+                             moat_slice_cstr(sm_value_key(call->arena, s, s->versions[victim].id)));
         if (st != STORE_OK && st != STORE_NOT_FOUND)
             return moat_internal(call, "secretsmanager: deleting an old version failed");
         memmove(&s->versions[victim], &s->versions[victim + 1],
@@ -436,9 +436,8 @@ int sm_record_delete(struct moat_call *call, const char *ns, struct moat_slice k
 
 /* ---- load and save ---------------------------------------------------------------- */
 
-struct moat_error *sm_secret_load(struct moat_call *call, const char *account,
-                                  const char *region, struct moat_slice name,
-                                  struct sm_secret **out)
+struct moat_error *sm_secret_load(struct moat_call *call, const char *account, const char *region,
+                                  struct moat_slice name, struct sm_secret **out)
 {
     *out = NULL;
     const char *key = sm_secret_key(call->arena, account, region, name);
@@ -506,8 +505,8 @@ struct moat_error *sm_secret_find(struct moat_call *call, struct moat_slice id,
         name = rest;
         if (has_arn_suffix(rest)) {
             struct sm_secret *s;
-            struct moat_error *err = sm_secret_load(call, account, region,
-                                                    moat_slice_sub(rest, 0, rest.len - 7), &s);
+            struct moat_error *err =
+                sm_secret_load(call, account, region, moat_slice_sub(rest, 0, rest.len - 7), &s);
             if (err)
                 return err;
             if (s && moat_slice_eq_cstr(full_arn, s->arn)) {
@@ -591,8 +590,8 @@ struct moat_error *sm_secret_purge(struct moat_call *call, struct sm_secret *s)
     }
     /* Access notes: the secret's own and its versions' (same keys as the values). */
     for (size_t i = 0; i <= s->version_count; i++) {
-        const char *k = i < s->version_count ? sm_value_key(call->arena, s, s->versions[i].id)
-                                             : s->key;
+        const char *k =
+            i < s->version_count ? sm_value_key(call->arena, s, s->versions[i].id) : s->key;
         enum store_status st =
             store_delete(call->db, SM_NS_ACCESS, moat_slice_cstr(k), STORE_ANY_VERSION);
         if (st != STORE_OK && st != STORE_NOT_FOUND)

@@ -207,9 +207,8 @@ static bool pg_exec(PGconn *c, const char *sql)
 }
 
 /* ALTER ROLE / CREATE ROLE with the password as a verifier computed here. */
-static const char *pg_set_password(PGconn *c, const char *user, const char *password,
-                                   bool create, const char *member_of, char *errbuf,
-                                   size_t errlen)
+static const char *pg_set_password(PGconn *c, const char *user, const char *password, bool create,
+                                   const char *member_of, char *errbuf, size_t errlen)
 {
     char *verifier = PQencryptPasswordConn(c, password, user, NULL);
     if (!verifier)
@@ -230,9 +229,9 @@ static const char *pg_set_password(PGconn *c, const char *user, const char *pass
             snprintf(buf, sizeof(buf), "%s ROLE %s WITH %sPASSWORD %s", create ? "CREATE" : "ALTER",
                      ident, create ? "LOGIN " : "", lit);
             if (!pg_exec(c, buf))
-                why = pg_reason(errbuf, errlen,
-                                create ? "setSecret: CREATE ROLE failed" : "setSecret: ALTER ROLE failed",
-                                c);
+                why = pg_reason(
+                    errbuf, errlen,
+                    create ? "setSecret: CREATE ROLE failed" : "setSecret: ALTER ROLE failed", c);
             OPENSSL_cleanse(buf, sizeof(buf));
         }
         if (!why && member_of) {
@@ -272,8 +271,9 @@ static const char *pg_set_single(struct moat_arena *a, const struct sm_rotation_
         PQfinish(c);
         return why;
     }
-    const char *why = pg_set_password(c, member_cstr(a, pend, "username"),
-                                      member_cstr(a, pend, "password"), false, NULL, errbuf, errlen);
+    const char *why =
+        pg_set_password(c, member_cstr(a, pend, "username"), member_cstr(a, pend, "password"),
+                        false, NULL, errbuf, errlen);
     PQfinish(c);
     return why;
 }
@@ -314,8 +314,8 @@ static const char *pg_set_multi(struct moat_arena *a, const struct sm_rotation_v
     return why;
 }
 
-static const char *pg_test(struct moat_arena *a, const struct sm_rotation_values *v,
-                           char *errbuf, size_t errlen)
+static const char *pg_test(struct moat_arena *a, const struct sm_rotation_values *v, char *errbuf,
+                           size_t errlen)
 {
     struct moat_value *pend = secret_doc(a, v->pending);
     if (!pend)
@@ -355,7 +355,7 @@ const char *sm_strategy_test(enum sm_strategy strategy, const struct sm_rotation
         return pg_test(a, v, errbuf, errlen);
     case SM_STRATEGY_PASSWORD:
         return secret_doc(a, v->pending) ? NULL
-                                          : "testSecret: the pending value is not a JSON object";
+                                         : "testSecret: the pending value is not a JSON object";
     default:
         return "testSecret: no rotation function";
     }

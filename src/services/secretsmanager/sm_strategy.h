@@ -1,7 +1,8 @@
 /* sm_strategy.h: the built-in rotation functions moat runs in place of a rotation Lambda:
  * their createSecret, setSecret and testSecret steps (finishSecret, moving the labels, is
  * the same for all and lives in sm_jobs.c).
- * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html */
+ * https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotate-secrets_lambda-functions.html
+ */
 #ifndef MOAT_SM_STRATEGY_H
 #define MOAT_SM_STRATEGY_H
 

@@ -69,8 +69,7 @@ struct moat_error *sm_version_put(struct moat_call *call, struct sm_secret *s,
         if (!dup && !sm_label_holder(s, moat_arena_cstr(a, stages[i])))
             added++;
     }
-    if (moves_current && sm_label_holder(s, "AWSCURRENT") &&
-        !sm_label_holder(s, "AWSPREVIOUS"))
+    if (moves_current && sm_label_holder(s, "AWSCURRENT") && !sm_label_holder(s, "AWSPREVIOUS"))
         added++; /* the old AWSCURRENT version becomes AWSPREVIOUS */
     if (sm_label_total(s) + added > SM_MAX_LABELS)
         return moat_fail(call, &sm_limit_exceeded,
@@ -150,8 +149,9 @@ SM_HANDLER(sm_get_secret_value)
     if (err)
         return err;
     struct sm_version *v = NULL;
-    err = pick_version(call, s, moat_get_str(in, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_ID),
-                       moat_get_str(in, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_STAGE), &v);
+    err =
+        pick_version(call, s, moat_get_str(in, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_ID),
+                     moat_get_str(in, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_VERSION_STAGE), &v);
     if (err)
         return err;
     struct moat_slice plain;
@@ -192,8 +192,7 @@ static void batch_error(struct moat_call *call, struct moat_value *errors, struc
 static void batch_one(struct moat_call *call, struct moat_slice id, struct moat_value *values,
                       struct moat_value *errors)
 {
-    struct moat_value *gin =
-        moat_call_internal_input(call, "secretsmanager", "GetSecretValue");
+    struct moat_value *gin = moat_call_internal_input(call, "secretsmanager", "GetSecretValue");
     moat_set_str(call->arena, gin, SECRETSMANAGER_GET_SECRET_VALUE_REQUEST_SECRET_ID, id);
     struct moat_call *child = moat_call_internal(call, "secretsmanager", "GetSecretValue", gin);
     if (child->error) {
@@ -341,13 +340,15 @@ SM_HANDLER(sm_put_secret_value)
 
 /* ---- UpdateSecretVersionStage --------------------------------------------------------- */
 
-/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html */
+/* https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_UpdateSecretVersionStage.html
+ */
 SM_HANDLER(sm_update_secret_version_stage)
 {
     struct moat_arena *a = call->arena;
     struct sm_secret *s;
     struct moat_error *err = sm_secret_for_call(
-        call, moat_get_str(in, SECRETSMANAGER_UPDATE_SECRET_VERSION_STAGE_REQUEST_SECRET_ID), 0, &s);
+        call, moat_get_str(in, SECRETSMANAGER_UPDATE_SECRET_VERSION_STAGE_REQUEST_SECRET_ID), 0,
+        &s);
     if (err)
         return err;
     struct moat_slice label =
@@ -426,8 +427,7 @@ struct moat_slice sm_token_encode(struct moat_arena *a, size_t offset)
     return moat_buf_slice(&b);
 }
 
-struct moat_error *sm_token_decode(struct moat_call *call, struct moat_slice token,
-                                   size_t *offset)
+struct moat_error *sm_token_decode(struct moat_call *call, struct moat_slice token, size_t *offset)
 {
     *offset = 0;
     if (!token.len)
@@ -455,8 +455,8 @@ SM_HANDLER(sm_list_secret_version_ids)
     bool deprecated =
         moat_get_bool(in, SECRETSMANAGER_LIST_SECRET_VERSION_IDS_REQUEST_INCLUDE_DEPRECATED, false);
     size_t offset;
-    err = sm_token_decode(call, moat_get_str(in, SECRETSMANAGER_LIST_SECRET_VERSION_IDS_REQUEST_NEXT_TOKEN),
-                          &offset);
+    err = sm_token_decode(
+        call, moat_get_str(in, SECRETSMANAGER_LIST_SECRET_VERSION_IDS_REQUEST_NEXT_TOKEN), &offset);
     if (err)
         return err;
     size_t max =
@@ -490,10 +490,9 @@ SM_HANDLER(sm_list_secret_version_ids)
                         accessed);
         moat_set_ts(a, e, SECRETSMANAGER_SECRET_VERSIONS_LIST_ENTRY_CREATED_DATE, v->created_ms);
         if (v->key_arn.len)
-            moat_list_add_str(a,
-                              moat_set_list(a, e,
-                                            SECRETSMANAGER_SECRET_VERSIONS_LIST_ENTRY_KMS_KEY_IDS),
-                              v->key_arn);
+            moat_list_add_str(
+                a, moat_set_list(a, e, SECRETSMANAGER_SECRET_VERSIONS_LIST_ENTRY_KMS_KEY_IDS),
+                v->key_arn);
         shown++;
     }
     moat_set_cstr(a, out, SECRETSMANAGER_LIST_SECRET_VERSION_IDS_RESPONSE_ARN, s->arn);

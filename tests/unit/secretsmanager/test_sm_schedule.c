@@ -61,9 +61,9 @@ MOAT_TEST(rate_days_and_hours)
     /* windows open at midnight and every 12 hours after it */
     CHECK_EQ_STR(iso(a, sm_schedule_next(&s, at(2026, 5, 1, 1, 0), at(2026, 5, 1, 1, 0))),
                  "2026-05-02T00:00:00Z");
-    CHECK_EQ_STR(iso(a, sm_schedule_next(&s, at(2026, 5, 1, 0, 0) - 12 * HOUR,
-                                         at(2026, 5, 1, 0, 0))),
-                 "2026-05-01T00:00:00Z");
+    CHECK_EQ_STR(
+        iso(a, sm_schedule_next(&s, at(2026, 5, 1, 0, 0) - 12 * HOUR, at(2026, 5, 1, 0, 0))),
+        "2026-05-01T00:00:00Z");
     CHECK(parse(0, "rate(5 hours)", "", &s) == NULL);
     CHECK_EQ_STR(iso(a, sm_schedule_next(&s, at(2026, 5, 1, 6, 0), at(2026, 5, 1, 6, 0))),
                  "2026-05-01T15:00:00Z");
@@ -133,7 +133,7 @@ MOAT_TEST(cron_refusals)
     CHECK(parse(0, "cron(0 1,3 * * ? *)", "", &s) != NULL);  /* two hours apart */
     CHECK(parse(0, "cron(0 1,22 * * ? *)", "", &s) != NULL); /* 3 hours across midnight */
     CHECK(parse(0, "cron(0 1,22 ? * MON *)", "", &s) == NULL);
-    CHECK(parse(0, "cron(0 22 * * ? *)", "3h", &s) != NULL); /* window crosses the day */
+    CHECK(parse(0, "cron(0 22 * * ? *)", "3h", &s) != NULL);  /* window crosses the day */
     CHECK(parse(0, "cron(0 4,8 * * ? *)", "5h", &s) != NULL); /* into the next window */
     CHECK(parse(0, "cron(0 4,8 * * ? *)", "4h", &s) == NULL);
     CHECK(parse(0, "cron(0 4 * * ? *)", "0h", &s) != NULL);
@@ -146,7 +146,7 @@ MOAT_TEST(cron_refusals)
 MOAT_TEST(next_is_never_earlier_than_asked)
 {
     static const char *const exprs[] = {"cron(0 16 1,15 * ? *)", "cron(30 4 ? * 2-6 *)",
-                                        "rate(4 hours)",        "rate(7 days)",
+                                        "rate(4 hours)",         "rate(7 days)",
                                         "cron(0 0 L 2 ? *)",     "cron(15 10 ? * 1#1 2026-2030)"};
     for (size_t i = 0; i < sizeof(exprs) / sizeof(exprs[0]); i++) {
         struct sm_schedule s;
