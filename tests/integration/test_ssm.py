@@ -664,6 +664,7 @@ def test_public_global_infrastructure(ssm):
     p = ssm.get_parameter(Name=root + "/regions/eu-west-1/longName")["Parameter"]
     assert p["Value"] == "Europe (Ireland)" and p["Type"] == "String"
     assert p["ARN"] == "arn:aws:ssm:%s::parameter%s/regions/eu-west-1/longName" % (REGION, root)
+    assert ssm.get_parameter(Name=p["ARN"])["Parameter"]["Value"] == "Europe (Ireland)"
     regions = [p["Value"] for p in by_path_all(ssm, Path=root + "/regions")]
     assert "us-east-1" in regions and "eu-central-1" in regions and len(regions) >= 30
     attrs = {p["Name"].rsplit("/", 1)[1]: p["Value"]

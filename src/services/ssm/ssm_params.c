@@ -179,6 +179,9 @@ static bool fill_public(struct moat_call *call, struct moat_value *st, const str
 {
     struct ssm_public pub;
     struct moat_arena *a = call->arena;
+    /* A public parameter's ARN has no account: arn:aws:ssm:<region>::parameter/aws/... */
+    if (ref->arn && (ref->arn_account.len || !moat_slice_eq_cstr(ref->arn_region, call->region)))
+        return false;
     if (!ssm_public_get(a, ref->name.given, &pub))
         return false;
     if (ref->sel == SSM_SEL_LABEL || (ref->sel == SSM_SEL_VERSION && ref->version != 1))
@@ -217,7 +220,7 @@ SSM_HANDLER(ssm_get_parameter)
     if (ref.problem == SSM_NAME_NOT_QUALIFIED || ref.problem == SSM_NAME_INNER_SPACE)
         return ssm_name_error(call, &ref.name, ref.problem);
     if (ssm_public_is(ref.name.given)) {
-        if (ref.arn || !fill_public(call, param, &ref))
+        if (!fill_public(call, param, &ref))
             return not_found(call, ref.raw);
         return NULL;
     }
@@ -285,7 +288,7 @@ SSM_HANDLER(ssm_get_parameters)
             return ssm_name_error(call, &ref.name, ref.problem);
         struct moat_value *param = moat_struct_new(a, found->shape ? found->shape->item : NULL);
         if (ssm_public_is(ref.name.given)) {
-            if (!ref.arn && fill_public(call, param, &ref))
+            if (fill_public(call, param, &ref))
                 moat_list_push(a, found, param);
             else
                 moat_list_add_str(a, invalid, raw);
