@@ -403,3 +403,31 @@ def test_import_asymmetric_key(kms):
     assert pub.public_numbers() == local.public_key().public_numbers()
     sig = kms.sign(KeyId=key, Message=b"imported signer", SigningAlgorithm="ECDSA_SHA_256")["Signature"]
     local.public_key().verify(sig, b"imported signer", ec.ECDSA(hashes.SHA256()))
+
+
+def test_multi_region_imported_material(clock_moat, kms):
+    west = clock_moat.client("kms", region="eu-west-1")
+    md = kms.create_key(Origin="EXTERNAL", MultiRegion=True)["KeyMetadata"]
+    kid = md["KeyId"]
+    material = os.urandom(32)
+    with tempfile.TemporaryDirectory() as d:
+        p = import_params(kms, kid)
+        kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"],
+                                EncryptedKeyMaterial=openssl_wrap(p["PublicKey"], material, "RSAES_OAEP_SHA_256", d),
+                                ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        blob = kms.encrypt(KeyId=kid, Plaintext=b"imported everywhere")["CiphertextBlob"]
+        rep = kms.replicate_key(KeyId=kid, ReplicaRegion="eu-west-1")["ReplicaKeyMetadata"]
+        assert rep["KeyState"] == "PendingImport"
+        pw = import_params(west, kid)
+        with pytest.raises(ClientError) as e:
+            west.import_key_material(KeyId=kid, ImportToken=pw["ImportToken"],
+                                     EncryptedKeyMaterial=openssl_wrap(pw["PublicKey"], os.urandom(32),
+                                                                       "RSAES_OAEP_SHA_256", d),
+                                     ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+        assert client_error_code(e.value) == "IncorrectKeyMaterialException"
+        west.import_key_material(KeyId=kid, ImportToken=pw["ImportToken"],
+                                 EncryptedKeyMaterial=openssl_wrap(pw["PublicKey"], material, "RSAES_OAEP_SHA_256", d),
+                                 ExpirationModel="KEY_MATERIAL_DOES_NOT_EXPIRE")
+    assert west.decrypt(CiphertextBlob=blob)["Plaintext"] == b"imported everywhere"
+    back = west.encrypt(KeyId=kid, Plaintext=b"from the replica")["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=back)["Plaintext"] == b"from the replica"

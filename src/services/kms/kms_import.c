@@ -122,6 +122,38 @@ static bool material_fits(const struct kms_spec *spec, struct moat_slice m)
     return ok;
 }
 
+/* The material entry (id and check value, no secret) another copy of a multi-Region key
+ * has, or NULL. */
+static struct moat_error *sibling_material(struct moat_call *call, const struct kms_key *key,
+                                           struct moat_value **out)
+{
+    *out = NULL;
+    for (size_t i = 0; i <= key->replica_count; i++) {
+        const char *region = i < key->replica_count ? key->replicas[i] : key->primary_region;
+        if (!region || strcmp(region, key->region) == 0)
+            continue;
+        struct kms_key other;
+        struct moat_error *err = kms_key_read(call, key->account, region, key->key_id, &other);
+        if (err && err->kind == &kms_not_found)
+            continue;
+        if (err)
+            return err;
+        struct moat_value *mats = moat_map_get(other.doc, "Materials");
+        if (!mats || mats->type != MOAT_V_LIST || !mats->count)
+            continue;
+        struct moat_value *src = mats->u.items[mats->count - 1];
+        struct moat_value *m = moat_value_map(call->arena);
+        moat_map_set(call->arena, m, MOAT_LIT("Id"), moat_map_get(src, "Id"));
+        moat_map_set(call->arena, m, MOAT_LIT("Created"), moat_map_get(src, "Created"));
+        moat_map_set(call->arena, m, MOAT_LIT("Check"), moat_map_get(src, "Check"));
+        moat_map_set_bool(call->arena, m, "Imported", true);
+        moat_map_set_bool(call->arena, m, "Present", false);
+        *out = m;
+        return NULL;
+    }
+    return NULL;
+}
+
 /* https://docs.aws.amazon.com/kms/latest/APIReference/API_ImportKeyMaterial.html */
 KMS_HANDLER(kms_import_key_material)
 {
@@ -199,6 +231,20 @@ KMS_HANDLER(kms_import_key_material)
      * that old ciphertexts decrypt again. */
     struct moat_value *mats = moat_map_get(key.doc, "Materials");
     struct moat_value *prior = mats && mats->count ? mats->u.items[mats->count - 1] : NULL;
+    if (!prior && key.multi_region) {
+        /* The copies of a multi-Region key share their material: the first import into one
+         * copy must be what another copy holds, under the same material id. */
+        err = sibling_material(call, &key, &prior);
+        if (err)
+            return err;
+        if (prior) {
+            if (!mats || mats->type != MOAT_V_LIST) {
+                mats = moat_value_list(a);
+                moat_map_set(a, key.doc, MOAT_LIT("Materials"), mats);
+            }
+            moat_list_push(a, mats, prior);
+        }
+    }
     struct moat_slice import_type = moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_IMPORT_TYPE);
     if (prior && moat_slice_eq_cstr(import_type, "NEW_KEY_MATERIAL"))
         return moat_fail(call, &kms_unsupported_operation,
@@ -231,9 +277,10 @@ KMS_HANDLER(kms_import_key_material)
         struct moat_value *m = moat_map_get(key.doc, "Materials");
         moat_map_set_cstr(a, m->u.items[m->count - 1], "Check", check);
     }
-    struct moat_value *m = mats && prior ? prior : NULL;
-    if (m && moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_DESCRIPTION))
-        kms_doc_set_str(a, m, "Description",
+    struct moat_value *all = moat_map_get(key.doc, "Materials");
+    struct moat_value *entry = all && all->count ? all->u.items[all->count - 1] : NULL;
+    if (entry && moat_has(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_DESCRIPTION))
+        kms_doc_set_str(a, entry, "Description",
                         moat_get_str(in, KMS_IMPORT_KEY_MATERIAL_REQUEST_KEY_MATERIAL_DESCRIPTION));
     if (key.state == KMS_STATE_PENDING_IMPORT)
         moat_map_set_cstr(a, key.doc, "State", "Enabled");
