@@ -30,10 +30,9 @@ def kms_events(ct, name):
 
 def test_aws_managed_key_created_on_first_use(clients):
     kms, sm, ct = clients
-    with pytest.raises(ClientError) as e:
-        kms.describe_key(KeyId="alias/aws/secretsmanager")
-    assert client_error_code(e.value) == "NotFoundException"
+    assert "alias/aws/secretsmanager" not in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
     sm.create_secret(Name="managed-1", SecretString="hunter2")
+    assert "alias/aws/secretsmanager" in [a["AliasName"] for a in kms.list_aliases()["Aliases"]]
     assert sm.get_secret_value(SecretId="managed-1")["SecretString"] == "hunter2"
     md = kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]
     assert md["KeyManager"] == "AWS" and md["KeyState"] == "Enabled"
@@ -99,3 +98,19 @@ def test_customer_key_only_through_the_service(clients):
     assert client_error_code(e.value) in ("DecryptionFailure", "KMSDisabledException")
     kms.enable_key(KeyId=key["KeyId"])
     assert sm.get_secret_value(SecretId="cust-1")["SecretString"] == "only via sm"
+
+
+def test_describe_key_on_a_predefined_alias_creates_the_managed_key(fresh_moat):
+    m = fresh_moat()
+    kms = m.client("kms")
+    md = kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]
+    assert md["KeyManager"] == "AWS" and md["KeyState"] == "Enabled"
+    assert kms.describe_key(KeyId="alias/aws/ebs")["KeyMetadata"]["KeyId"] == md["KeyId"]
+    assert {"AliasName": "alias/aws/ebs", "TargetKeyId": md["KeyId"]}.items() <= \
+        next(a for a in kms.list_aliases()["Aliases"] if a["AliasName"] == "alias/aws/ebs").items()
+    with pytest.raises(ClientError) as e:
+        kms.describe_key(KeyId="alias/aws/not-a-service")
+    assert client_error_code(e.value) == "NotFoundException"
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId="alias/aws/rds", Plaintext=b"x")  # only DescribeKey creates it
+    assert client_error_code(e.value) == "NotFoundException"

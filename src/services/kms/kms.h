@@ -388,6 +388,12 @@ MOAT_MUST_CHECK struct moat_error *kms_alias_delete(struct moat_call *call, stru
 
 /* True when `name` is "alias/aws/<service>". */
 bool kms_alias_is_aws(struct moat_slice name);
+/* True for an alias AWS predefines for a managed key (alias/aws/s3, alias/aws/ssm...). */
+bool kms_alias_is_predefined(struct moat_slice name);
+/* Creates the AWS managed key of a predefined alias from outside the writer (a read-only
+ * call): commits it as KMS's own service event and waits until it is durable. */
+MOAT_MUST_CHECK struct moat_error *kms_managed_key_event(struct moat_call *call,
+                                                         struct moat_slice alias);
 /* Creates the AWS managed key alias/aws/<service> for the caller's account and region
  * inside the writer's transaction (internal calls only). */
 MOAT_MUST_CHECK struct moat_error *kms_managed_key_create(struct moat_call *call,

@@ -3,7 +3,10 @@
  * them only through that service; nobody may change, disable or delete them.
  * https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key */
 #include "server/server.h"
+#include "server/scheduler.h"
+#include "server/server.h"
 #include "services/kms/kms.h"
+#include "store/store.h"
 
 #include <string.h>
 
@@ -79,4 +82,63 @@ struct moat_error *kms_managed_key_create(struct moat_call *call, struct moat_sl
     if (!err)
         err = kms_alias_put(call, alias, key_id, call->now_ms, 0);
     return err;
+}
+
+/* The aliases AWS predefines for its managed keys (a DescribeKey on one creates it). */
+static const char *const predefined[] = {"acm",
+                                         "backup",
+                                         "cloudtrail",
+                                         "codecommit",
+                                         "dynamodb",
+                                         "ebs",
+                                         "elasticfilesystem",
+                                         "es",
+                                         "fsx",
+                                         "glue",
+                                         "kinesis",
+                                         "kinesisvideo",
+                                         "lambda",
+                                         "lightsail",
+                                         "rds",
+                                         "redshift",
+                                         "s3",
+                                         "secretsmanager",
+                                         "sns",
+                                         "sqs",
+                                         "ssm",
+                                         "xray",
+                                         NULL};
+
+bool kms_alias_is_predefined(struct moat_slice name)
+{
+    return kms_alias_is_aws(name) && kms_alg_in(predefined, moat_slice_sub(name, 10, name.len));
+}
+
+struct create_arg {
+    struct moat_slice alias;
+};
+
+static void create_exec(struct moat_call *call, void *arg)
+{
+    struct create_arg *c = arg;
+    struct store_record r;
+    struct moat_slice rk = kms_record_key(call->arena, call->account_id, call->region,
+                                          moat_arena_cstr(call->arena, c->alias));
+    enum store_status st = store_get(call->db, call->arena, KMS_NS_ALIAS, rk, &r);
+    if (st == STORE_OK)
+        return; /* another request made it meanwhile */
+    if (st != STORE_NOT_FOUND) {
+        call->error = moat_internal(call, "store read of a KMS alias failed");
+        return;
+    }
+    call->error = kms_managed_key_create(call, c->alias);
+}
+
+struct moat_error *kms_managed_key_event(struct moat_call *call, struct moat_slice alias)
+{
+    struct create_arg c = {alias};
+    if (!moat_service_event(call->server, "kms", "CreateKey", call->account_id, call->region, false,
+                            create_exec, &c))
+        return moat_internal(call, "creating an AWS managed key failed");
+    return NULL;
 }

@@ -666,6 +666,15 @@ struct moat_error *kms_resolve(struct moat_call *call, struct moat_slice key_id,
             err = kms_managed_key_create(call, id);
             if (!err)
                 err = alias_target(call, out->account, out->region, out->alias, &out->key_id);
+        } else if (err && err->kind == &kms_not_found && call->op &&
+                   call->op->shape == KMS_OP_DESCRIBE_KEY &&
+                   strcmp(out->account, call->account_id) == 0 && kms_alias_is_predefined(id)) {
+            /* DescribeKey on a predefined AWS alias creates its AWS managed key.
+             * https://docs.aws.amazon.com/kms/latest/APIReference/API_DescribeKey.html */
+            err =
+                call->writable ? kms_managed_key_create(call, id) : kms_managed_key_event(call, id);
+            if (!err)
+                err = alias_target(call, out->account, out->region, out->alias, &out->key_id);
         }
         return err;
     }
