@@ -319,6 +319,12 @@ def test_roles(moat):
     with pytest.raises(ClientError) as e:
         iam.create_role(RoleName=name("bad"), AssumeRolePolicyDocument=doc(allow("s3:*")))
     assert error(e)[0] == "MalformedPolicyDocument"
+    ghost = doc({"Effect": "Allow", "Action": "sts:AssumeRole",
+                 "Principal": {"AWS": "arn:aws:iam::%s:user/nobody-%s" % (ACCOUNT, r)}})
+    with pytest.raises(ClientError) as e:
+        iam.update_assume_role_policy(RoleName=r, PolicyDocument=ghost)
+    assert error(e) == ("MalformedPolicyDocument", 'Invalid principal in policy: "AWS":'
+                        '"arn:aws:iam::%s:user/nobody-%s"' % (ACCOUNT, r), 400)
     iam.update_role(RoleName=r, Description="new", MaxSessionDuration=3600)
     assert iam.get_role(RoleName=r)["Role"]["Description"] == "new"
     iam.put_role_policy(RoleName=r, PolicyName="inline", PolicyDocument=doc(allow("s3:*")))

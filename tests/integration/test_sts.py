@@ -92,7 +92,8 @@ def test_assume_role_allowed_and_refused_by_trust(moat):
     u, key = user(moat, allow("sts:AssumeRole"))
     user_arn = "arn:aws:iam::%s:user/%s" % (ACCOUNT, u)
     r_ok, arn_ok = role(moat, {"Principal": {"AWS": user_arn}}, allow("iam:ListRoles"))
-    r_no, arn_no = role(moat, {"Principal": {"AWS": "arn:aws:iam::%s:user/someone-else" % ACCOUNT}})
+    other, _ = user(moat)
+    r_no, arn_no = role(moat, {"Principal": {"AWS": "arn:aws:iam::%s:user/%s" % (ACCOUNT, other)}})
     sts = client(moat, "sts", key)
     out = sts.assume_role(RoleArn=arn_ok, RoleSessionName="sess1")
     role_id = moat.client("iam").get_role(RoleName=r_ok)["Role"]["RoleId"]

@@ -1,6 +1,8 @@
 /* iam_roles.c: IAM roles with their trust (assume-role) policies.
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_CreateRole.html */
+#include "auth/auth.h"
 #include "aws/shapes/shapes_iam.h"
+#include "core/json.h"
 #include "services/iam/iam.h"
 #include "services/iam/iam_handlers.h"
 
@@ -43,9 +45,64 @@ static void fill_role(struct moat_call *call, struct moat_value *o, const struct
     }
 }
 
+/* A user or role ARN a trust policy names must exist when its account is one of moat's
+ * (IAM refuses "Invalid principal in policy" on write); accounts moat does not hold are
+ * taken on trust, as their principals cannot be checked here. */
+static struct moat_error *check_principal_arn(struct moat_call *call, struct moat_slice arn)
+{
+    struct moat_slice prefix = MOAT_LIT("arn:aws:iam::");
+    if (!moat_slice_starts_with(arn, prefix) || arn.len < prefix.len + 14)
+        return NULL;
+    struct moat_slice account = moat_slice_sub(arn, prefix.len, prefix.len + 12);
+    struct moat_slice rest = moat_slice_sub(arn, prefix.len + 13, arn.len);
+    enum iam_entity_kind kind;
+    if (moat_slice_starts_with(rest, MOAT_LIT("user/")))
+        kind = IAM_ENTITY_USER;
+    else if (moat_slice_starts_with(rest, MOAT_LIT("role/")))
+        kind = IAM_ENTITY_ROLE;
+    else
+        return NULL;
+    if (!auth_account_exists(call->db, call->arena, account))
+        return NULL;
+    struct moat_slice name = rest;
+    for (size_t i = rest.len; i > 0; i--)
+        if (rest.ptr[i - 1] == '/') {
+            name = moat_slice_sub(rest, i, rest.len);
+            break;
+        }
+    struct iam_entity e;
+    bool found;
+    struct moat_error *err = iam_entity_find(call, kind, account, name, &e, &found);
+    if (err)
+        return err;
+    if (!found || !moat_slice_eq(e.arn, arn))
+        return moat_fail(call, &iam_malformed_policy,
+                         "Invalid principal in policy: \"AWS\":\"%.*s\"", MOAT_FMT(arn));
+    return NULL;
+}
+
 static struct moat_error *check_trust(struct moat_call *call, struct moat_slice doc)
 {
-    return iam_check_policy(call, IAM_POLICY_TRUST, doc, IAM_TRUST_POLICY_LIMIT, "ACLSizePerRole");
+    struct moat_error *err =
+        iam_check_policy(call, IAM_POLICY_TRUST, doc, IAM_TRUST_POLICY_LIMIT, "ACLSizePerRole");
+    if (err)
+        return err;
+    struct moat_value *root;
+    if (!moat_json_parse(call->arena, doc, 0, &root, NULL))
+        return NULL; /* compiled above, so this does not happen */
+    struct moat_value *st = moat_map_get(root, "Statement");
+    size_t n = st && st->type == MOAT_V_LIST ? st->count : st ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        struct moat_value *s = st->type == MOAT_V_LIST ? st->u.items[i] : st;
+        struct moat_value *aws = moat_map_get(moat_map_get(s, "Principal"), "AWS");
+        size_t m = aws && aws->type == MOAT_V_LIST ? aws->count : aws ? 1 : 0;
+        for (size_t j = 0; j < m; j++) {
+            struct moat_value *v = aws->type == MOAT_V_LIST ? aws->u.items[j] : aws;
+            if (moat_value_is_string(v) && (err = check_principal_arn(call, v->u.s)))
+                return err;
+        }
+    }
+    return NULL;
 }
 
 struct moat_error *iam_role_create_in(struct moat_call *call, struct moat_slice account,
