@@ -113,6 +113,13 @@ def make_user(endpoint):
     return k["AccessKeyId"], k["SecretAccessKey"]
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all its threads)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(endpoint, op, label, key, secret, args, out):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
                BENCH_PREFIX="iambench")
@@ -120,7 +127,17 @@ def run(endpoint, op, label, key, secret, args, out):
     cmd = [sys.executable, os.path.join(SHARED, "bench", "sigv4_wrk.py"), "--endpoint", endpoint,
            "--op", op, "--threads", "1", "--connections", str(args.connections), "--duration",
            args.duration, "--warmup", args.warmup, "--label", label, "--json-out", out]
-    return subprocess.run(cmd, env=env).returncode
+    before = cpu_seconds(args.pid)
+    rc = subprocess.run(cmd, env=env).returncode
+    spent = cpu_seconds(args.pid) - before
+    # CPU per request: less sensitive than req/s to other load on the machine. It
+    # includes the setup and warm-up requests, the same for both sides.
+    with open(out) as f:
+        last = json.loads(f.readlines()[-1])
+    with open(out + ".cpu", "a") as f:
+        f.write(json.dumps({"op": op, "label": label, "cpu_s": spent,
+                            "requests": last.get("requests", 0)}) + "\n")
+    return rc
 
 
 def main():
@@ -139,6 +156,7 @@ def main():
     port = free_port()
     endpoint = "http://127.0.0.1:%d" % port
     proc = start(args.moat, data_dir, port)
+    args.pid = proc.pid
     out = os.path.join(data_dir, "results.jsonl")
     bad = 0
     try:
@@ -151,17 +169,23 @@ def main():
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     rows = [json.loads(line) for line in open(out)]
+    cpu = [json.loads(line) for line in open(out + ".cpu")]
     print("| op | root req/s (median) | IAM user req/s (median) | user/root | p50 root ms | "
-          "p50 user ms | non-2xx |")
-    print("|---|---|---|---|---|---|---|")
+          "p50 user ms | root CPU us/req | user CPU us/req | CPU overhead | non-2xx |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for op in args.ops:
         def med(label, field):
             return statistics.median(r[field] for r in rows if r["op"] == op and r["label"] == label)
         r_rps, u_rps = med("root", "rps"), med("iam-user", "rps")
         nbad = sum(r["non2xx"] + r["socket_errors"] for r in rows if r["op"] == op)
-        print("| %s | %.0f | %.0f | %.3f | %.2f | %.2f | %d |" % (
+
+        def us_per_req(label):
+            return statistics.median(c["cpu_s"] * 1e6 / max(c["requests"], 1)
+                                     for c in cpu if c["op"] == op and c["label"] == label)
+        r_cpu, u_cpu = us_per_req("root"), us_per_req("iam-user")
+        print("| %s | %.0f | %.0f | %.3f | %.2f | %.2f | %.1f | %.1f | %+.1f%% | %d |" % (
             op, r_rps, u_rps, u_rps / r_rps, med("root", "p50_ms"), med("iam-user", "p50_ms"),
-            nbad))
+            r_cpu, u_cpu, (u_cpu - r_cpu) * 100 / r_cpu, nbad))
     print("rounds=%d duration=%s connections=%d cores=%d" % (
         args.rounds, args.duration, args.connections, os.cpu_count()))
     shutil.rmtree(data_dir, ignore_errors=True)
