@@ -207,3 +207,26 @@ def test_secure_strings_and_kms(moat, tree):
               Condition={"StringEquals": {"kms:ViaService": "ssm.%s.amazonaws.com" % REGION}})))
     assert ssm2.get_parameter(Name=tree + "/cmk", WithDecryption=True)["Parameter"][
         "Value"] == "cmk-secret"
+
+
+def test_last_modified_user_is_the_session(moat, tree):
+    iam = moat.client("iam")
+    user, _ = user_client(moat, doc(allow("sts:AssumeRole")))
+    role = "r-" + uuid.uuid4().hex[:8]
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=doc({
+        "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Principal": {"AWS": "arn:aws:iam::%s:user/%s" % (ACCOUNT, user)}}))
+    iam.put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=doc(
+        allow(["ssm:PutParameter", "ssm:DescribeParameters", "ssm:GetParameterHistory"])))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    sts = moat.client("sts", access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    creds = sts.assume_role(RoleArn="arn:aws:iam::%s:role/%s" % (ACCOUNT, role),
+                            RoleSessionName="deploy")["Credentials"]
+    ssm = moat.client("ssm", access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"],
+                      session_token=creds["SessionToken"])
+    name = tree + "/by-role"
+    ssm.put_parameter(Name=name, Value="v", Type="String")
+    md = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])
+    session = "arn:aws:sts::%s:assumed-role/%s/deploy" % (ACCOUNT, role)
+    assert md["Parameters"][0]["LastModifiedUser"] == session
+    assert ssm.get_parameter_history(Name=name)["Parameters"][0]["LastModifiedUser"] == session

@@ -447,9 +447,8 @@ SSM_HANDLER(ssm_put_parameter)
     p.name = exists ? cur.name : n.given;
     p.version = exists ? cur.version + 1 : 1;
     p.modified_ms = call->now_ms;
-    p.modified_user = iam_principal_arn_for_policy(call->principal);
-    if (!p.modified_user.len)
-        p.modified_user = call->principal->arn;
+    /* The caller's own ARN: an assumed role's session ARN, not the role's. */
+    p.modified_user = call->principal->arn;
 
     /* data type */
     if (moat_has(in, SSM_PUT_PARAMETER_REQUEST_DATA_TYPE))
