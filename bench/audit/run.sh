@@ -10,7 +10,9 @@
 # Settings: CONNS="16 64" (wrk connections), DUR=8s, RUNS=3, OPS="sts-get-caller-identity
 # cloudtrail-add-tags", STORE (default: SQLite in a fresh data dir; or a postgres:// URL,
 # one fresh database per server), BUILD_A=build-bench, BUILD_B=build-bench-noaudit,
-# MOAT_SHARED (default ../shared: the shared bench scripts).
+# MOAT_SHARED (default ../shared: the shared bench scripts), SPINE=<commit> (also measure
+# sts-get-caller-identity on that commit's build, e.g. the spine before this audit work),
+# QUIET_WAIT=180 (seconds to wait for other jobs to leave the machine under 30 % busy).
 # Prints one line per run and a summary of medians with the loss from auditing.
 # The machine is shared: quote medians and ratios measured in one run.
 set -eu
@@ -29,6 +31,30 @@ make -j2 BUILD="$BUILD_A" all >/dev/null
 make -j2 BUILD="$BUILD_B" CFLAGS="-O2 -g -DMOAT_BENCH_AUDIT_OFF" all >/dev/null
 
 TMP=$(mktemp -d /tmp/moat-bench-audit.XXXXXX)
+SIDES="A B"
+if [ -n "${SPINE:-}" ]; then
+    mkdir -p "$TMP/spine"
+    git archive "$SPINE" | tar -x -C "$TMP/spine"
+    make -C "$TMP/spine" -j2 BUILD=build all >/dev/null
+    SIDES="A B S"
+fi
+
+# Percentage of both CPUs busy over 2 s.
+busy() {
+    set -- $(head -1 /proc/stat); t1=$(($2+$3+$4+$5+$6+$7+$8+$9)); i1=$(($5+$6))
+    sleep 2
+    set -- $(head -1 /proc/stat); t2=$(($2+$3+$4+$5+$6+$7+$8+$9)); i2=$(($5+$6))
+    echo $((100 - (i2 - i1) * 100 / (t2 - t1)))
+}
+
+# Waits, up to QUIET_WAIT seconds, until other jobs leave the machine below 30 % busy.
+quiet() {
+    waited=0
+    while b=$(busy) && [ "$b" -ge 30 ] && [ $waited -lt "${QUIET_WAIT:-180}" ]; do
+        waited=$((waited + 2))
+    done
+    echo "$b"
+}
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM
@@ -47,8 +73,8 @@ start() { # build label
     fi
     # shellcheck disable=SC2086
     MOAT_ROOT_ACCESS_KEY_ID=$KEY MOAT_ROOT_SECRET_ACCESS_KEY=$SECRET \
-        "./$1/moat" serve --listen "127.0.0.1:$PORT" --data-dir "$dir" --log-level warn \
-        --log-file "$dir/moat.log" $store >"$dir/out" 2>&1 &
+        "$1" serve --listen "127.0.0.1:$PORT" --data-dir "$dir" --log-level warn \
+        --log-file "$dir/moat.log" --max-conns-per-ip 4096 $store >"$dir/out" 2>&1 &
     PID=$!
     i=0
     until $PY -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 0.2)" 2>/dev/null; do
@@ -61,10 +87,15 @@ stop() { kill "$PID"; wait "$PID" || true; PID=; }
 
 : >"$TMP/results"
 for run in $(seq "$RUNS"); do
-    for side in A B; do
-        if [ $side = A ]; then build=$BUILD_A; label=audit; else build=$BUILD_B; label=noaudit; fi
-        start "$build" "$label"
-        for op in $OPS; do
+    for side in $SIDES; do
+        case $side in
+        A) bin=./$BUILD_A/moat; label=audit; ops=$OPS ;;
+        B) bin=./$BUILD_B/moat; label=noaudit; ops=$OPS ;;
+        S) bin=$TMP/spine/build/moat; label=spine; ops=sts-get-caller-identity ;;
+        esac
+        echo "machine $(quiet)% busy before $label run $run"
+        start "$bin" "$label"
+        for op in $ops; do
             for c in $CONNS; do
                 line=$(AWS_ACCESS_KEY_ID=$KEY AWS_SECRET_ACCESS_KEY=$SECRET \
                     $PY "$HERE/bench_audit.py" --endpoint "http://127.0.0.1:$PORT" --op "$op" \
@@ -86,10 +117,14 @@ $PY - "$TMP/results" <<'PYEOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 keys = sorted({(r[1], int(r[2])) for r in rows})
+def med(label, op, c):
+    v = [float(r[3]) for r in rows if r[0] == label and r[1] == op and int(r[2]) == c]
+    return statistics.median(v) if v else None
 for op, c in keys:
-    a = [float(r[3]) for r in rows if r[0] == "audit" and r[1] == op and int(r[2]) == c]
-    b = [float(r[3]) for r in rows if r[0] == "noaudit" and r[1] == op and int(r[2]) == c]
-    ma, mb = statistics.median(a), statistics.median(b)
+    ma, mb, ms = med("audit", op, c), med("noaudit", op, c), med("spine", op, c)
     loss = 100 * (1 - ma / mb) if mb else 0
-    print("%-26s c%-3d audit %8.0f   no-audit %8.0f   loss %5.1f%%" % (op, c, ma, mb, loss))
+    line = "%-26s c%-3d audit %8.0f   no-audit %8.0f   loss %5.1f%%" % (op, c, ma, mb, loss)
+    if ms:
+        line += "   spine %8.0f" % ms
+    print(line)
 PYEOF

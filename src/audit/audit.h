@@ -42,9 +42,9 @@ void audit_chain_hash(const uint8_t prev[32], int64_t seq, struct moat_slice rec
                       uint8_t out[32]);
 
 struct audit_verify_report {
-    int64_t records;      /* records checked */
-    int64_t first_bad;    /* 0 when the chain verifies */
-    const char *problem;  /* what is wrong at first_bad */
+    int64_t records;     /* records checked */
+    int64_t first_bad;   /* 0 when the chain verifies */
+    const char *problem; /* what is wrong at first_bad */
 };
 /* Walks the whole chain from seq 1: gapless sequence, each prev_hash equal to
  * the previous hash, each hash recomputed from the stored record, the row's

@@ -3,7 +3,8 @@
  * LookupEvents columns of its row; a cross-account call also gets the
  * resource owner's copy. Records and columns are always valid UTF-8.
  * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
- * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html */
+ * https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+ */
 #include "audit/audit.h"
 
 #include "core/buf.h"
@@ -177,8 +178,7 @@ static bool has_content(const struct moat_value *v)
         return true;
     const struct moat_shape *shape = v->shape;
     for (uint32_t i = 0; i < v->count; i++)
-        if (loggable(shape && i < shape->count ? shape->members[i].shape : NULL,
-                     v->u.members[i]))
+        if (loggable(shape && i < shape->count ? shape->members[i].shape : NULL, v->u.members[i]))
             return true;
     return false;
 }
@@ -415,8 +415,9 @@ static struct moat_slice build_json(struct moat_call *call, const struct record_
     moat_time_format_iso8601(call->now_ms / 1000, ts);
     kv_cstr(&b, &first, "eventTime", ts);
     kv_cstr(&b, &first, "eventSource", svc ? svc->event_source : "");
-    const char *event_name =
-        call->event_name ? call->event_name : call->op_shape ? call->op_shape->name : "";
+    const char *event_name = call->event_name ? call->event_name
+                             : call->op_shape ? call->op_shape->name
+                                              : "";
     kv_cstr(&b, &first, "eventName", event_name);
     kv_cstr(&b, &first, "awsRegion", call->region ? call->region : "us-east-1");
     /* Calls a service makes itself show the service as source and agent. */
@@ -462,8 +463,8 @@ static struct moat_slice build_json(struct moat_call *call, const struct record_
     kv_cstr(&b, &first, "eventID", view->event_id);
     kv_bool(&b, &first, "readOnly", read_only_of(call));
     if (call->audit_resource_count) {
-        const char *owner = call->authz.resource_account ? call->authz.resource_account
-                                                         : call->account_id;
+        const char *owner =
+            call->authz.resource_account ? call->authz.resource_account : call->account_id;
         key(&b, &first, "resources");
         moat_buf_append_u8(&b, '[');
         for (size_t i = 0; i < call->audit_resource_count; i++) {
@@ -509,11 +510,14 @@ static struct moat_slice username_of(const struct iam_principal *p, bool as_acco
     if (!p || as_account)
         return MOAT_NULL_SLICE;
     switch (p->type) {
-    case IAM_PRINCIPAL_ROOT: return MOAT_LIT("root");
+    case IAM_PRINCIPAL_ROOT:
+        return MOAT_LIT("root");
     case IAM_PRINCIPAL_USER:
     case IAM_PRINCIPAL_ASSUMED_ROLE:
-    case IAM_PRINCIPAL_FEDERATED_USER: return p->name;
-    default: return MOAT_NULL_SLICE;
+    case IAM_PRINCIPAL_FEDERATED_USER:
+        return p->name;
+    default:
+        return MOAT_NULL_SLICE;
     }
 }
 
@@ -527,23 +531,24 @@ static void fill_row(struct moat_call *call, const struct record_view *view,
     row->event_time_ms = call->now_ms;
     row->account_id = moat_utf8_sanitize(a, moat_slice_cstr(view->recipient));
     row->event_id = moat_slice_cstr(view->event_id);
-    row->event_name = moat_utf8_sanitize(
-        a, moat_slice_cstr(call->event_name ? call->event_name
-                                            : call->op_shape ? call->op_shape->name : ""));
+    row->event_name = moat_utf8_sanitize(a, moat_slice_cstr(call->event_name ? call->event_name
+                                                            : call->op_shape ? call->op_shape->name
+                                                                             : ""));
     row->event_source = moat_slice_cstr(svc ? svc->event_source : "");
     row->username = moat_utf8_sanitize(a, username_of(call->principal, view->as_account));
     row->access_key_id = moat_utf8_sanitize(a, identity_access_key(call, view->as_account));
     row->read_only = read_only_of(call);
     row->management = !(call->op && (call->op->flags & MOAT_OP_DATA_EVENT));
     for (size_t i = 0; i < call->audit_resource_count && i < STORE_AUDIT_MAX_RESOURCES; i++) {
-        row->resource_types[i] = moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_types[i]));
-        row->resource_names[i] = moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_arns[i]));
+        row->resource_types[i] =
+            moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_types[i]));
+        row->resource_names[i] =
+            moat_utf8_sanitize(a, moat_slice_cstr(call->audit_resource_arns[i]));
         row->resource_count++;
     }
 }
 
-size_t audit_record_build(struct moat_call *call, const char *owner,
-                          struct store_audit_row rows[2])
+size_t audit_record_build(struct moat_call *call, const char *owner, struct store_audit_row rows[2])
 {
     struct moat_arena *a = call->arena;
     char *event_id = moat_arena_alloc(a, 37);

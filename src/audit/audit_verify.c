@@ -71,7 +71,7 @@ const char *audit_row_check(struct moat_arena *a, const struct store_audit_row *
     int64_t t;
     if (!moat_time_parse_iso8601(text(rec, "eventTime"), &t) ||
         t / 1000 != (row->event_time_ms >= 0 ? row->event_time_ms / 1000
-                                              : (row->event_time_ms - 999) / 1000))
+                                             : (row->event_time_ms - 999) / 1000))
         return "its event time column does not match the record's eventTime (altered)";
     const struct moat_value *res = moat_map_get(rec, "resources");
     size_t n = res && res->type == MOAT_V_LIST ? res->count : 0;

@@ -198,7 +198,8 @@ struct cloudtrail_record {
 /* Checks a trail name against AWS's rules; NULL or an InvalidTrailNameException. */
 struct moat_error *cloudtrail_check_name(struct moat_call *call, struct moat_slice name);
 /* The trail ARN for a name in the caller's account and a region (arena string). */
-const char *cloudtrail_trail_arn(struct moat_call *call, const char *region, struct moat_slice name);
+const char *cloudtrail_trail_arn(struct moat_call *call, const char *region,
+                                 struct moat_slice name);
 /* Parses arn:<partition>:cloudtrail:<region>:<account>:trail/<name>. */
 bool cloudtrail_parse_trail_arn(struct moat_slice arn, struct moat_slice *region,
                                 struct moat_slice *account, struct moat_slice *name);

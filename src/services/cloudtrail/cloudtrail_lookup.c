@@ -82,14 +82,10 @@ static const struct {
     const char *key;
     enum store_audit_attr attr;
 } attributes[] = {
-    {"EventId", STORE_AUDIT_EVENT_ID},
-    {"EventName", STORE_AUDIT_EVENT_NAME},
-    {"ReadOnly", STORE_AUDIT_READ_ONLY},
-    {"Username", STORE_AUDIT_USERNAME},
-    {"ResourceType", STORE_AUDIT_RESOURCE_TYPE},
-    {"ResourceName", STORE_AUDIT_RESOURCE_NAME},
-    {"EventSource", STORE_AUDIT_EVENT_SOURCE},
-    {"AccessKeyId", STORE_AUDIT_ACCESS_KEY_ID},
+    {"EventId", STORE_AUDIT_EVENT_ID},           {"EventName", STORE_AUDIT_EVENT_NAME},
+    {"ReadOnly", STORE_AUDIT_READ_ONLY},         {"Username", STORE_AUDIT_USERNAME},
+    {"ResourceType", STORE_AUDIT_RESOURCE_TYPE}, {"ResourceName", STORE_AUDIT_RESOURCE_NAME},
+    {"EventSource", STORE_AUDIT_EVENT_SOURCE},   {"AccessKeyId", STORE_AUDIT_ACCESS_KEY_ID},
 };
 
 static struct moat_slice text_of(const struct moat_value *m, const char *key)
@@ -182,7 +178,8 @@ struct moat_error *cloudtrail_lookup_events(struct moat_call *call, const struct
     if (!rate_take(call->account_id, call->region))
         return moat_fail(call, &cloudtrail_throttling, "Rate exceeded");
 
-    const struct moat_value *attrs = moat_get(in, CLOUDTRAIL_LOOKUP_EVENTS_REQUEST_LOOKUP_ATTRIBUTES);
+    const struct moat_value *attrs =
+        moat_get(in, CLOUDTRAIL_LOOKUP_EVENTS_REQUEST_LOOKUP_ATTRIBUTES);
     struct store_audit_query q;
     memset(&q, 0, sizeof(q));
     q.attr = STORE_AUDIT_ANY;
@@ -230,7 +227,8 @@ struct moat_error *cloudtrail_lookup_events(struct moat_call *call, const struct
     q.end_ms = end % 1000 == 0 && end < INT64_MAX - 999 ? end + 999 : end;
     q.management_only = true;
 
-    int64_t max = moat_get_int(in, CLOUDTRAIL_LOOKUP_EVENTS_REQUEST_MAX_RESULTS, DEFAULT_MAX_RESULTS);
+    int64_t max =
+        moat_get_int(in, CLOUDTRAIL_LOOKUP_EVENTS_REQUEST_MAX_RESULTS, DEFAULT_MAX_RESULTS);
     struct moat_slice qtext = query_text(call, key, value, in);
     if (moat_has(in, CLOUDTRAIL_LOOKUP_EVENTS_REQUEST_NEXT_TOKEN) &&
         !cloudtrail_token_decode(call->server->rootkey, a, qtext,

@@ -37,8 +37,8 @@ static const char *const excludable_sources[] = {"kms.amazonaws.com", "rdsdata.a
 /* Services whose events are global: recorded in us-east-1 and delivered by
  * trails that include global service events. */
 static const char *const global_sources[] = {
-    "iam.amazonaws.com",        "organizations.amazonaws.com", "cloudfront.amazonaws.com",
-    "route53.amazonaws.com",    "waf.amazonaws.com",           "signin.amazonaws.com",
+    "iam.amazonaws.com",     "organizations.amazonaws.com", "cloudfront.amazonaws.com",
+    "route53.amazonaws.com", "waf.amazonaws.com",           "signin.amazonaws.com",
     "account.amazonaws.com",
 };
 
@@ -130,15 +130,14 @@ static const char *check_data_value(struct moat_arena *a, struct moat_slice type
             return NULL;
     } else if (moat_slice_eq_cstr(type, "AWS::Lambda::Function")) {
         if (arn_partition_prefix(v, "lambda", &rest) &&
-            (rest.len == 0 || (take_region_account(&rest) &&
-                               moat_slice_starts_with(rest, MOAT_LIT("function:")) &&
-                               rest.len > 9)))
+            (rest.len == 0 ||
+             (take_region_account(&rest) && moat_slice_starts_with(rest, MOAT_LIT("function:")) &&
+              rest.len > 9)))
             return NULL;
     } else if (moat_slice_eq_cstr(type, "AWS::DynamoDB::Table")) {
         if (arn_partition_prefix(v, "dynamodb", &rest) &&
-            (rest.len == 0 ||
-             (take_region_account(&rest) && moat_slice_starts_with(rest, MOAT_LIT("table/")) &&
-              rest.len > 6)))
+            (rest.len == 0 || (take_region_account(&rest) &&
+                               moat_slice_starts_with(rest, MOAT_LIT("table/")) && rest.len > 6)))
             return NULL;
     }
     return moat_arena_printf(a, "Value %.*s for data resource type %.*s is not a valid ARN.",
@@ -223,19 +222,19 @@ static const char *parse_basic(struct moat_arena *a, const struct moat_value *li
             s->data = d;
             s->data_count = dr->count;
         }
-        const char *why = string_list(a, moat_map_get(m, "ExcludeManagementEventSources"),
-                                      "ExcludeManagementEventSources", VALUE_MAX_LEN,
-                                      &s->exclude_sources);
+        const char *why =
+            string_list(a, moat_map_get(m, "ExcludeManagementEventSources"),
+                        "ExcludeManagementEventSources", VALUE_MAX_LEN, &s->exclude_sources);
         if (why)
             return why;
         for (size_t k = 0; k < s->exclude_sources.count; k++)
             if (!in_list(s->exclude_sources.items[k], excludable_sources,
                          MOAT_COUNT(excludable_sources)))
-                return moat_arena_printf(a,
-                                         "Management event source %.*s cannot be excluded: only "
-                                         "kms.amazonaws.com and rdsdata.amazonaws.com can.",
-                                         MOAT_FMT(moat_slice_sub(s->exclude_sources.items[k], 0,
-                                                                 128)));
+                return moat_arena_printf(
+                    a,
+                    "Management event source %.*s cannot be excluded: only "
+                    "kms.amazonaws.com and rdsdata.amazonaws.com can.",
+                    MOAT_FMT(moat_slice_sub(s->exclude_sources.items[k], 0, 128)));
     }
     if (total_values > CLOUDTRAIL_MAX_DATA_RESOURCE_VALUES)
         return moat_arena_printf(a,
@@ -392,12 +391,14 @@ static const char *parse_advanced(struct moat_arena *a, const struct moat_value 
                 if (moat_slice_eq_cstr(f->u.s, field_names[k]))
                     which = k;
             if (which < 0)
-                return moat_arena_printf(a, "Field %.*s is not a valid advanced event selector "
-                                            "field.",
+                return moat_arena_printf(a,
+                                         "Field %.*s is not a valid advanced event selector "
+                                         "field.",
                                          MOAT_FMT(moat_slice_sub(f->u.s, 0, 128)));
             if (by_field[which])
-                return moat_arena_printf(a, "Field %s appears more than once in one advanced "
-                                            "event selector.",
+                return moat_arena_printf(a,
+                                         "Field %s appears more than once in one advanced "
+                                         "event selector.",
                                          field_names[which]);
             fs->field = (enum cloudtrail_field)which;
             by_field[which] = fs;
@@ -496,9 +497,11 @@ void cloudtrail_selectors_write(struct moat_buf *b, const struct cloudtrail_sele
         moat_buf_append_cstr(b, "{\"EventSelectors\":[");
         for (size_t i = 0; i < s->basic_count; i++) {
             const struct cloudtrail_event_selector *e = &s->basic[i];
-            moat_buf_printf(b, "%s{\"ReadWriteType\":\"%s\",\"IncludeManagementEvents\":%s,"
-                               "\"DataResources\":[",
-                            i ? "," : "", rw_names[e->rw], e->include_management ? "true" : "false");
+            moat_buf_printf(b,
+                            "%s{\"ReadWriteType\":\"%s\",\"IncludeManagementEvents\":%s,"
+                            "\"DataResources\":[",
+                            i ? "," : "", rw_names[e->rw],
+                            e->include_management ? "true" : "false");
             for (size_t j = 0; j < e->data_count; j++) {
                 moat_buf_append_cstr(b, j ? ",{\"Type\":" : "{\"Type\":");
                 moat_json_write_string(b, e->data[j].type);
@@ -563,7 +566,7 @@ static bool data_value_selects(struct moat_slice type, struct moat_slice value,
     struct moat_slice rest;
     const char *svc = moat_slice_eq_cstr(type, "AWS::S3::Object")         ? "s3"
                       : moat_slice_eq_cstr(type, "AWS::Lambda::Function") ? "lambda"
-                                                                           : "dynamodb";
+                                                                          : "dynamodb";
     if (arn_partition_prefix(value, svc, &rest) && rest.len == 0)
         return arn_partition_prefix(arn, svc, &rest);
     if (!strcmp(svc, "s3"))
@@ -638,20 +641,28 @@ static struct moat_slice field_value(const struct cloudtrail_event_facts *e,
     switch (f) {
     case CLOUDTRAIL_FIELD_EVENT_CATEGORY:
         return moat_slice_cstr(category_names[e->category]);
-    case CLOUDTRAIL_FIELD_EVENT_SOURCE: return e->event_source;
-    case CLOUDTRAIL_FIELD_EVENT_NAME: return e->event_name;
-    case CLOUDTRAIL_FIELD_EVENT_TYPE: return e->event_type;
-    case CLOUDTRAIL_FIELD_READ_ONLY: return e->read_only ? MOAT_LIT("true") : MOAT_LIT("false");
+    case CLOUDTRAIL_FIELD_EVENT_SOURCE:
+        return e->event_source;
+    case CLOUDTRAIL_FIELD_EVENT_NAME:
+        return e->event_name;
+    case CLOUDTRAIL_FIELD_EVENT_TYPE:
+        return e->event_type;
+    case CLOUDTRAIL_FIELD_READ_ONLY:
+        return e->read_only ? MOAT_LIT("true") : MOAT_LIT("false");
     case CLOUDTRAIL_FIELD_RESOURCES_TYPE:
         return r < e->resource_count ? e->resource_types[r] : MOAT_LIT("");
     case CLOUDTRAIL_FIELD_RESOURCES_ARN:
         return r < e->resource_count ? e->resource_arns[r] : MOAT_LIT("");
-    case CLOUDTRAIL_FIELD_ERROR_CODE: return e->error_code;
+    case CLOUDTRAIL_FIELD_ERROR_CODE:
+        return e->error_code;
     case CLOUDTRAIL_FIELD_SESSION_FROM_CONSOLE:
         return e->session_credential_from_console ? MOAT_LIT("true") : MOAT_LIT("false");
-    case CLOUDTRAIL_FIELD_USER_IDENTITY_ARN: return e->user_identity_arn;
-    case CLOUDTRAIL_FIELD_VPC_ENDPOINT_ID: return e->vpc_endpoint_id;
-    default: return MOAT_LIT("");
+    case CLOUDTRAIL_FIELD_USER_IDENTITY_ARN:
+        return e->user_identity_arn;
+    case CLOUDTRAIL_FIELD_VPC_ENDPOINT_ID:
+        return e->vpc_endpoint_id;
+    default:
+        return MOAT_LIT("");
     }
 }
 
@@ -736,7 +747,7 @@ bool cloudtrail_event_facts_from_record(struct moat_arena *a, const struct moat_
     struct moat_slice cat = map_text(record, "eventCategory");
     out->category = moat_slice_eq_cstr(cat, "Data")              ? CLOUDTRAIL_CAT_DATA
                     : moat_slice_eq_cstr(cat, "NetworkActivity") ? CLOUDTRAIL_CAT_NETWORK_ACTIVITY
-                                                                  : CLOUDTRAIL_CAT_MANAGEMENT;
+                                                                 : CLOUDTRAIL_CAT_MANAGEMENT;
     const struct moat_value *ro = moat_map_get(record, "readOnly");
     out->read_only = ro && ro->type == MOAT_V_BOOL && ro->u.b;
     out->event_type = map_text(record, "eventType");
@@ -747,8 +758,7 @@ bool cloudtrail_event_facts_from_record(struct moat_arena *a, const struct moat_
     out->session_credential_from_console =
         sc && ((sc->type == MOAT_V_BOOL && sc->u.b) ||
                (sc->type == MOAT_V_STRING && moat_slice_eq_cstr(sc->u.s, "true")));
-    out->global_service =
-        in_list(out->event_source, global_sources, MOAT_COUNT(global_sources));
+    out->global_service = in_list(out->event_source, global_sources, MOAT_COUNT(global_sources));
     const struct moat_value *res = moat_map_get(record, "resources");
     if (res && res->type == MOAT_V_LIST && res->count) {
         struct moat_slice *types = moat_arena_alloc(a, res->count * sizeof(*types));

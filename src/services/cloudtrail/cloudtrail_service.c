@@ -97,8 +97,8 @@ static struct moat_error *list_tags_authz(struct moat_call *call, const struct m
         }
         /* Beyond what one authorization holds: the same evaluator, resource by resource. */
         struct iam_eval_result r;
-        if (authorize_check(call, authz->action, arn, call->account_id, NULL, 0, NULL, &r,
-                            NULL) == IAM_DECISION_ALLOW)
+        if (authorize_check(call, authz->action, arn, call->account_id, NULL, 0, NULL, &r, NULL) ==
+            IAM_DECISION_ALLOW)
             continue;
         call->error_is_denial = true;
         struct moat_buf b;
@@ -111,8 +111,10 @@ static struct moat_error *list_tags_authz(struct moat_call *call, const struct m
 }
 
 #define TRAIL_OP(op, fn, act, fl)                                                                  \
-    {.shape = CLOUDTRAIL_OP_##op, .handler = fn, .action = "cloudtrail:" act,                     \
-     .authz = trail_authz, .flags = fl}
+    {                                                                                              \
+        .shape = CLOUDTRAIL_OP_##op, .handler = fn, .action = "cloudtrail:" act,                   \
+        .authz = trail_authz, .flags = fl                                                          \
+    }
 
 static const struct moat_operation cloudtrail_operations[] = {
     TRAIL_OP(CREATE_TRAIL, cloudtrail_create_trail, "CreateTrail", MOAT_OP_MUTATES),
@@ -128,14 +130,23 @@ static const struct moat_operation cloudtrail_operations[] = {
              MOAT_OP_READ_ONLY),
     TRAIL_OP(ADD_TAGS, cloudtrail_add_tags, "AddTags", MOAT_OP_MUTATES),
     TRAIL_OP(REMOVE_TAGS, cloudtrail_remove_tags, "RemoveTags", MOAT_OP_MUTATES),
-    {.shape = CLOUDTRAIL_OP_LIST_TAGS, .handler = cloudtrail_list_tags,
-     .action = "cloudtrail:ListTags", .authz = list_tags_authz, .flags = MOAT_OP_READ_ONLY},
-    {.shape = CLOUDTRAIL_OP_DESCRIBE_TRAILS, .handler = cloudtrail_describe_trails,
-     .action = "cloudtrail:DescribeTrails", .flags = MOAT_OP_READ_ONLY},
-    {.shape = CLOUDTRAIL_OP_LIST_TRAILS, .handler = cloudtrail_list_trails,
-     .action = "cloudtrail:ListTrails", .flags = MOAT_OP_READ_ONLY},
-    {.shape = CLOUDTRAIL_OP_LOOKUP_EVENTS, .handler = cloudtrail_lookup_events,
-     .action = "cloudtrail:LookupEvents", .flags = MOAT_OP_READ_ONLY},
+    {.shape = CLOUDTRAIL_OP_LIST_TAGS,
+     .handler = cloudtrail_list_tags,
+     .action = "cloudtrail:ListTags",
+     .authz = list_tags_authz,
+     .flags = MOAT_OP_READ_ONLY},
+    {.shape = CLOUDTRAIL_OP_DESCRIBE_TRAILS,
+     .handler = cloudtrail_describe_trails,
+     .action = "cloudtrail:DescribeTrails",
+     .flags = MOAT_OP_READ_ONLY},
+    {.shape = CLOUDTRAIL_OP_LIST_TRAILS,
+     .handler = cloudtrail_list_trails,
+     .action = "cloudtrail:ListTrails",
+     .flags = MOAT_OP_READ_ONLY},
+    {.shape = CLOUDTRAIL_OP_LOOKUP_EVENTS,
+     .handler = cloudtrail_lookup_events,
+     .action = "cloudtrail:LookupEvents",
+     .flags = MOAT_OP_READ_ONLY},
 };
 
 /* LookupEvents' rate: `serve --lookup-events-rate` (MOAT_LOOKUP_EVENTS_RATE)

@@ -75,8 +75,8 @@ bool cloudtrail_parse_trail_arn(struct moat_slice arn, struct moat_slice *region
             return false;
         if (expect[i] && !moat_slice_eq_cstr(part, expect[i]))
             return false;
-        if (!expect[i] && !moat_slice_eq_cstr(part, "aws") &&
-            !moat_slice_eq_cstr(part, "aws-cn") && !moat_slice_eq_cstr(part, "aws-us-gov"))
+        if (!expect[i] && !moat_slice_eq_cstr(part, "aws") && !moat_slice_eq_cstr(part, "aws-cn") &&
+            !moat_slice_eq_cstr(part, "aws-us-gov"))
             return false;
     }
     if (!moat_slice_split(&rest, ':', region) || region->len < 4)
@@ -158,13 +158,13 @@ struct moat_error *cloudtrail_list_all(struct moat_call *call, bool with_org,
     size_t n, org_n = 0;
     bool more;
     /* At most five trails per region: one page holds an account's trails. */
-    if (store_scan(call->db, call->arena, CLOUDTRAIL_NS_TRAIL, prefix, MOAT_NULL_SLICE, 4096,
-                   &recs, &n, &more) != STORE_OK)
+    if (store_scan(call->db, call->arena, CLOUDTRAIL_NS_TRAIL, prefix, MOAT_NULL_SLICE, 4096, &recs,
+                   &n, &more) != STORE_OK)
         return moat_internal(call, "cloudtrail: trail scan failed");
     struct moat_slice org = caller_org(call);
     if (with_org && org.len) {
-        struct moat_slice oprefix = moat_slice_cstr(
-            moat_arena_printf(call->arena, "%.*s/", MOAT_FMT(org)));
+        struct moat_slice oprefix =
+            moat_slice_cstr(moat_arena_printf(call->arena, "%.*s/", MOAT_FMT(org)));
         if (store_scan(call->db, call->arena, CLOUDTRAIL_NS_ORG_TRAIL, oprefix, MOAT_NULL_SLICE,
                        4096, &org_recs, &org_n, &more) != STORE_OK)
             return moat_internal(call, "cloudtrail: organization trail scan failed");
@@ -264,8 +264,8 @@ struct moat_error *cloudtrail_save(struct moat_call *call, struct cloudtrail_rec
     moat_buf_init(&b, call->arena, 1024);
     moat_json_write(&b, r->doc);
     if (!r->key.len)
-        r->key = trail_key(call, moat_slice_cstr(call->account_id),
-                           moat_slice_cstr(r->home_region), moat_slice_cstr(r->name));
+        r->key = trail_key(call, moat_slice_cstr(call->account_id), moat_slice_cstr(r->home_region),
+                           moat_slice_cstr(r->name));
     int64_t expect = r->version ? r->version : STORE_MUST_NOT_EXIST;
     enum store_status st =
         store_put(call->db, CLOUDTRAIL_NS_TRAIL, r->key, moat_buf_slice(&b), expect, &r->version);

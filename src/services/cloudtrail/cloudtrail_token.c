@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define TOKEN_VERSION 1
-#define PAYLOAD_LEN 9                           /* version, seq (8 bytes, big-endian) */
+#define PAYLOAD_LEN 9                          /* version, seq (8 bytes, big-endian) */
 #define SEALED_LEN (1 + 12 + PAYLOAD_LEN + 16) /* rootkey envelope around the payload */
 #define TOKEN_MAX_TEXT 128
 

@@ -84,8 +84,8 @@ static bool arn_parts(struct moat_slice arn, const char *service, bool need_regi
         return false;
     if (!moat_slice_split(&r, ':', region) || (need_region && region->len < 4))
         return false;
-    if (!moat_slice_split(&r, ':', account) || account->len != 12 ||
-        !all_chars(*account, "") || r.len == 0)
+    if (!moat_slice_split(&r, ':', account) || account->len != 12 || !all_chars(*account, "") ||
+        r.len == 0)
         return false;
     *rest = r;
     return true;
@@ -127,8 +127,8 @@ static bool is_key_id(struct moat_slice s)
     for (size_t i = 0; i < 36; i++) {
         uint8_t c = s.ptr[i];
         bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-                                (c >= 'A' && c <= 'F')))
+        if (dash ? c != '-'
+                 : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
             return false;
     }
     return true;
@@ -517,8 +517,8 @@ struct moat_error *cloudtrail_create_trail(struct moat_call *call, const struct 
         return err;
     if ((err = check_room(call, doc, MOAT_NULL_SLICE)))
         return err;
-    struct cloudtrail_record r = {.doc = doc, .name = moat_arena_cstr(a, name),
-                                  .home_region = call->region, .arn = arn};
+    struct cloudtrail_record r = {
+        .doc = doc, .name = moat_arena_cstr(a, name), .home_region = call->region, .arn = arn};
     if ((err = cloudtrail_save(call, &r)))
         return err;
     moat_call_add_resource(call, trail_resource, arn);
@@ -590,11 +590,12 @@ struct moat_error *cloudtrail_get_trail(struct moat_call *call, const struct moa
                                         struct moat_value *out)
 {
     struct cloudtrail_record r;
-    struct moat_error *err = find_any(call, moat_get_str(in, CLOUDTRAIL_GET_TRAIL_REQUEST_NAME), &r);
+    struct moat_error *err =
+        find_any(call, moat_get_str(in, CLOUDTRAIL_GET_TRAIL_REQUEST_NAME), &r);
     if (err)
         return err;
-    cloudtrail_fill_trail(call, &r, moat_set_struct(call->arena, out,
-                                                    CLOUDTRAIL_GET_TRAIL_RESPONSE_TRAIL));
+    cloudtrail_fill_trail(call, &r,
+                          moat_set_struct(call->arena, out, CLOUDTRAIL_GET_TRAIL_RESPONSE_TRAIL));
     return NULL;
 }
 
@@ -603,8 +604,10 @@ struct moat_error *cloudtrail_describe_trails(struct moat_call *call, const stru
                                               struct moat_value *out)
 {
     struct moat_arena *a = call->arena;
-    bool shadows = moat_get_bool(in, CLOUDTRAIL_DESCRIBE_TRAILS_REQUEST_INCLUDE_SHADOW_TRAILS, true);
-    const struct moat_value *names = moat_get(in, CLOUDTRAIL_DESCRIBE_TRAILS_REQUEST_TRAIL_NAME_LIST);
+    bool shadows =
+        moat_get_bool(in, CLOUDTRAIL_DESCRIBE_TRAILS_REQUEST_INCLUDE_SHADOW_TRAILS, true);
+    const struct moat_value *names =
+        moat_get(in, CLOUDTRAIL_DESCRIBE_TRAILS_REQUEST_TRAIL_NAME_LIST);
     struct moat_value *list = moat_set_list(a, out, CLOUDTRAIL_DESCRIBE_TRAILS_RESPONSE_TRAIL_LIST);
     struct moat_error *err;
     if (names && names->count) {
@@ -722,8 +725,7 @@ static struct moat_error *set_logging(struct moat_call *call, struct moat_slice 
     if (moat_map_bool(r.doc, "IsLogging", false) == on)
         return NULL; /* already so: nothing changes */
     moat_map_set_bool(call->arena, r.doc, "IsLogging", on);
-    moat_map_set_int(call->arena, r.doc, on ? "StartLoggingTime" : "StopLoggingTime",
-                     call->now_ms);
+    moat_map_set_int(call->arena, r.doc, on ? "StartLoggingTime" : "StopLoggingTime", call->now_ms);
     return cloudtrail_save(call, &r);
 }
 
@@ -762,8 +764,8 @@ static struct moat_error *fill_selectors(struct moat_call *call, const struct cl
                                          struct moat_value *out, unsigned arn_member)
 {
     struct moat_value *typed;
-    struct moat_error *err = proto_json_convert(call->arena, out->shape, selectors_doc(call, r),
-                                                &typed);
+    struct moat_error *err =
+        proto_json_convert(call->arena, out->shape, selectors_doc(call, r), &typed);
     if (err || !typed)
         return moat_internal(call, "cloudtrail: stored selectors do not convert");
     for (unsigned i = 0; i < out->count; i++)
@@ -924,7 +926,8 @@ struct moat_error *cloudtrail_list_tags(struct moat_call *call, const struct moa
     if (ids->count > LIST_TAGS_MAX_IDS)
         return moat_fail(call, &cloudtrail_invalid_parameter,
                          "ResourceIdList can name at most %d resources.", LIST_TAGS_MAX_IDS);
-    struct moat_value *list = moat_set_list(a, out, CLOUDTRAIL_LIST_TAGS_RESPONSE_RESOURCE_TAG_LIST);
+    struct moat_value *list =
+        moat_set_list(a, out, CLOUDTRAIL_LIST_TAGS_RESPONSE_RESOURCE_TAG_LIST);
     for (uint32_t i = 0; i < ids->count; i++) {
         struct cloudtrail_record r;
         struct moat_error *err = find_tagged(call, ids->u.items[i]->u.s, &r);

@@ -24,24 +24,38 @@ static struct moat_error *no_handler(struct moat_call *c, const struct moat_valu
 }
 
 static const struct moat_operation ct_ops[] = {
-    {.shape = CLOUDTRAIL_OP_CREATE_TRAIL, .handler = no_handler, .action = "cloudtrail:CreateTrail",
+    {.shape = CLOUDTRAIL_OP_CREATE_TRAIL,
+     .handler = no_handler,
+     .action = "cloudtrail:CreateTrail",
      .flags = MOAT_OP_MUTATES},
-    {.shape = CLOUDTRAIL_OP_GET_TRAIL, .handler = no_handler, .action = "cloudtrail:GetTrail",
+    {.shape = CLOUDTRAIL_OP_GET_TRAIL,
+     .handler = no_handler,
+     .action = "cloudtrail:GetTrail",
      .flags = MOAT_OP_READ_ONLY},
-    {.shape = CLOUDTRAIL_OP_LOOKUP_EVENTS, .handler = no_handler,
-     .action = "cloudtrail:LookupEvents", .flags = MOAT_OP_READ_ONLY},
+    {.shape = CLOUDTRAIL_OP_LOOKUP_EVENTS,
+     .handler = no_handler,
+     .action = "cloudtrail:LookupEvents",
+     .flags = MOAT_OP_READ_ONLY},
 };
 static const struct moat_service ct_svc = {
-    .name = "cloudtrail", .event_source = "cloudtrail.amazonaws.com", .shapes = &cloudtrail_shapes,
-    .operations = ct_ops, .operation_count = 3,
+    .name = "cloudtrail",
+    .event_source = "cloudtrail.amazonaws.com",
+    .shapes = &cloudtrail_shapes,
+    .operations = ct_ops,
+    .operation_count = 3,
 };
 static const struct moat_operation kms_ops[] = {
-    {.shape = KMS_OP_ENCRYPT, .handler = no_handler, .action = "kms:Encrypt",
+    {.shape = KMS_OP_ENCRYPT,
+     .handler = no_handler,
+     .action = "kms:Encrypt",
      .flags = MOAT_OP_READ_ONLY},
 };
 static const struct moat_service kms_svc = {
-    .name = "kms", .event_source = "kms.amazonaws.com", .shapes = &kms_shapes,
-    .operations = kms_ops, .operation_count = 1,
+    .name = "kms",
+    .event_source = "kms.amazonaws.com",
+    .shapes = &kms_shapes,
+    .operations = kms_ops,
+    .operation_count = 1,
 };
 
 static struct iam_principal root = {
@@ -106,10 +120,11 @@ MOAT_TEST(root_fields_in_aws_order)
     CHECK_EQ_INT(audit_record_build(c, NULL, rows), 1);
     struct moat_value *r = record_of(a, &rows[0]);
     static const char *const order[] = {
-        "eventVersion", "userIdentity", "eventTime",    "eventSource",        "eventName",
-        "awsRegion",    "sourceIPAddress", "userAgent", "requestParameters",  "responseElements",
-        "requestID",    "eventID",      "readOnly",     "resources",          "eventType",
-        "managementEvent", "recipientAccountId", "eventCategory",
+        "eventVersion",       "userIdentity",     "eventTime",       "eventSource",
+        "eventName",          "awsRegion",        "sourceIPAddress", "userAgent",
+        "requestParameters",  "responseElements", "requestID",       "eventID",
+        "readOnly",           "resources",        "eventType",       "managementEvent",
+        "recipientAccountId", "eventCategory",
     };
     CHECK_EQ_INT(r->count, MOAT_COUNT(order));
     for (size_t i = 0; i < MOAT_COUNT(order) && i < r->count; i++)
@@ -333,8 +348,9 @@ MOAT_TEST(cross_account_writes_one_record_per_account)
     struct iam_principal p = role_session();
     struct moat_call *c = new_call(a, &kms_svc, &kms_ops[0], &p);
     c->authz.resource_account = "444455556666";
-    moat_call_add_resource(c, "AWS::KMS::Key",
-                           "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab");
+    moat_call_add_resource(
+        c, "AWS::KMS::Key",
+        "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab");
     CHECK_EQ_STR(audit_cross_account(c), "444455556666");
     struct store_audit_row rows[2];
     CHECK_EQ_INT(audit_record_build(c, "444455556666", rows), 2);
@@ -399,8 +415,7 @@ MOAT_TEST(wire_text_stays_valid_utf8)
     struct store_audit_row rows[2];
     audit_record_build(c, NULL, rows);
     struct moat_value *r = record_of(a, &rows[0]);
-    CHECK_SLICE(moat_map_str(r, "userAgent"),
-                "agent\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"\\\n");
+    CHECK_SLICE(moat_map_str(r, "userAgent"), "agent\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"\\\n");
     CHECK(r != NULL);
 }
 

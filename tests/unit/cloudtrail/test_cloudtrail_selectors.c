@@ -5,7 +5,8 @@
 #include "harness.h"
 #include "services/cloudtrail/cloudtrail.h"
 
-static const char *parse_into(struct moat_arena *a, const char *json, struct cloudtrail_selectors *s)
+static const char *parse_into(struct moat_arena *a, const char *json,
+                              struct cloudtrail_selectors *s)
 {
     struct moat_value *doc;
     if (!moat_json_parse(a, moat_slice_cstr(json), 0, &doc, NULL))
@@ -105,9 +106,9 @@ MOAT_TEST(trail_scope)
 
 MOAT_TEST(basic_read_write_and_exclusions)
 {
-    struct cloudtrail_trail t = trail_with(
-        a, "{\"EventSelectors\":[{\"ReadWriteType\":\"WriteOnly\","
-           "\"ExcludeManagementEventSources\":[\"kms.amazonaws.com\"]}]}");
+    struct cloudtrail_trail t =
+        trail_with(a, "{\"EventSelectors\":[{\"ReadWriteType\":\"WriteOnly\","
+                      "\"ExcludeManagementEventSources\":[\"kms.amazonaws.com\"]}]}");
     struct cloudtrail_event_facts w = mgmt("iam.amazonaws.com", "CreateUser", false);
     struct cloudtrail_event_facts r = mgmt("iam.amazonaws.com", "GetUser", true);
     struct cloudtrail_event_facts k = mgmt("kms.amazonaws.com", "CreateKey", false);
@@ -151,18 +152,18 @@ MOAT_TEST(basic_data_resources)
 
 MOAT_TEST(advanced_selectors)
 {
-    struct cloudtrail_trail t = trail_with(
-        a, "{\"AdvancedEventSelectors\":["
-           "{\"Name\":\"mgmt writes\",\"FieldSelectors\":["
-           "{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]},"
-           "{\"Field\":\"readOnly\",\"Equals\":[\"false\"]},"
-           "{\"Field\":\"eventSource\",\"NotEquals\":[\"kms.amazonaws.com\"]}]},"
-           "{\"FieldSelectors\":["
-           "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-           "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
-           "{\"Field\":\"resources.ARN\",\"StartsWith\":[\"arn:aws:s3:::bucket-a/\"],"
-           "\"NotEndsWith\":[\".tmp\"]},"
-           "{\"Field\":\"eventName\",\"NotStartsWith\":[\"Get\",\"Head\"]}]}]}");
+    struct cloudtrail_trail t =
+        trail_with(a, "{\"AdvancedEventSelectors\":["
+                      "{\"Name\":\"mgmt writes\",\"FieldSelectors\":["
+                      "{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]},"
+                      "{\"Field\":\"readOnly\",\"Equals\":[\"false\"]},"
+                      "{\"Field\":\"eventSource\",\"NotEquals\":[\"kms.amazonaws.com\"]}]},"
+                      "{\"FieldSelectors\":["
+                      "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
+                      "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
+                      "{\"Field\":\"resources.ARN\",\"StartsWith\":[\"arn:aws:s3:::bucket-a/\"],"
+                      "\"NotEndsWith\":[\".tmp\"]},"
+                      "{\"Field\":\"eventName\",\"NotStartsWith\":[\"Get\",\"Head\"]}]}]}");
     struct cloudtrail_event_facts e = mgmt("iam.amazonaws.com", "CreateUser", false);
     CHECK(cloudtrail_selectors_match(&t, &e));
     e.read_only = true;
@@ -182,11 +183,11 @@ MOAT_TEST(advanced_selectors)
 
 MOAT_TEST(advanced_resource_conditions_hold_for_one_resource)
 {
-    struct cloudtrail_trail t = trail_with(
-        a, "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":["
-           "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-           "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::DynamoDB::Table\"]},"
-           "{\"Field\":\"resources.ARN\",\"EndsWith\":[\"/orders\"]}]}]}");
+    struct cloudtrail_trail t =
+        trail_with(a, "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":["
+                      "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
+                      "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::DynamoDB::Table\"]},"
+                      "{\"Field\":\"resources.ARN\",\"EndsWith\":[\"/orders\"]}]}]}");
     static const struct moat_slice types[] = {MOAT_LIT("AWS::S3::Object"),
                                               MOAT_LIT("AWS::DynamoDB::Table")};
     static const struct moat_slice arns[] = {MOAT_LIT("arn:aws:s3:::b/orders"),
@@ -196,8 +197,8 @@ MOAT_TEST(advanced_resource_conditions_hold_for_one_resource)
     e.resource_types = types;
     /* type matches the second resource, ARN the first: no single resource matches both */
     CHECK(!cloudtrail_selectors_match(&t, &e));
-    static const struct moat_slice arns2[] = {MOAT_LIT("arn:aws:s3:::b/x"),
-                                              MOAT_LIT("arn:aws:dynamodb:us-east-1:1:table/orders")};
+    static const struct moat_slice arns2[] = {
+        MOAT_LIT("arn:aws:s3:::b/x"), MOAT_LIT("arn:aws:dynamodb:us-east-1:1:table/orders")};
     e.resource_arns = arns2;
     CHECK(cloudtrail_selectors_match(&t, &e));
 }
@@ -231,13 +232,15 @@ MOAT_TEST(validation_refuses)
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
         "\"StartsWith\":[\"Manage\"]}]}]}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
-        "\"Equals\":[\"Management\"]},{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]}]}",
+        "\"Equals\":[\"Management\"]},{\"Field\":\"eventCategory\",\"Equals\":[\"Management\"]}]}]"
+        "}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
         "\"Equals\":[\"Management\"]},{\"Field\":\"readOnly\"}]}]}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
         "\"Equals\":[\"Management\"]},{\"Field\":\"readOnly\",\"Equals\":[]}]}]}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
-        "\"Equals\":[\"Management\"]},{\"Field\":\"eventSource\",\"Equals\":[\"kms.amazonaws.com\"]}]}]}",
+        "\"Equals\":[\"Management\"]},{\"Field\":\"eventSource\",\"Equals\":[\"kms.amazonaws.com\"]"
+        "}]}]}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
         "\"Equals\":[\"Data\"]},{\"Field\":\"resources.type\",\"Equals\":[\"S3\"]}]}]}",
         "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":[{\"Field\":\"eventCategory\","
@@ -316,7 +319,8 @@ MOAT_TEST(facts_from_a_record)
     const char *rec =
         "{\"eventVersion\":\"1.11\",\"userIdentity\":{\"type\":\"IAMUser\","
         "\"arn\":\"arn:aws:iam::111122223333:user/alice\"},\"eventTime\":\"2026-01-01T00:00:00Z\","
-        "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\",\"awsRegion\":\"us-east-1\","
+        "\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"PutObject\",\"awsRegion\":\"us-east-"
+        "1\","
         "\"readOnly\":false,\"resources\":[{\"accountId\":\"111122223333\","
         "\"type\":\"AWS::S3::Object\",\"ARN\":\"arn:aws:s3:::bucket-a/logs/x.txt\"}],"
         "\"eventType\":\"AwsApiCall\",\"managementEvent\":false,"
@@ -327,11 +331,11 @@ MOAT_TEST(facts_from_a_record)
     CHECK(cloudtrail_event_facts_from_record(a, doc, &e));
     CHECK(e.category == CLOUDTRAIL_CAT_DATA && !e.read_only && e.resource_count == 1);
     CHECK_SLICE(e.user_identity_arn, "arn:aws:iam::111122223333:user/alice");
-    struct cloudtrail_trail t = trail_with(
-        a, "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":["
-           "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
-           "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
-           "{\"Field\":\"userIdentity.arn\",\"EndsWith\":[\"/alice\"]}]}]}");
+    struct cloudtrail_trail t =
+        trail_with(a, "{\"AdvancedEventSelectors\":[{\"FieldSelectors\":["
+                      "{\"Field\":\"eventCategory\",\"Equals\":[\"Data\"]},"
+                      "{\"Field\":\"resources.type\",\"Equals\":[\"AWS::S3::Object\"]},"
+                      "{\"Field\":\"userIdentity.arn\",\"EndsWith\":[\"/alice\"]}]}]}");
     CHECK(cloudtrail_selectors_match(&t, &e));
     CHECK(moat_json_parse(a, MOAT_LIT("{\"eventName\":\"x\"}"), 0, &doc, NULL));
     CHECK(!cloudtrail_event_facts_from_record(a, doc, &e));
