@@ -1,8 +1,8 @@
 /* fuzz_iam_inputs.c: the small parsers IAM, STS and Organizations apply to request
  * members before any store access: policy and role ARNs, MFA codes, organization ids,
- * principal ARNs and base32 seeds. Each result must point inside its input and satisfy
- * the grammar it claims.
- * Build: make build-fuzz/iam_inputs/fuzz_iam_inputs; corpus: fuzz/iam_inputs/corpus. */
+ * principal ARNs, base32 seeds and the QR code of a device's URI. Each result must point inside its
+ * input and satisfy the grammar it claims. Build: make build-fuzz/iam_inputs/fuzz_iam_inputs;
+ * corpus: fuzz/iam_inputs/corpus. */
 #include "iam/iam_principal.h"
 #include "services/iam/iam.h"
 #include "services/organizations/orgs.h"
@@ -59,6 +59,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < b.len; i++)
         if (!((b.ptr[i] >= 'A' && b.ptr[i] <= 'Z') || (b.ptr[i] >= '2' && b.ptr[i] <= '7')))
             abort();
+    /* QR code of short texts starting with "otpauth" (it is slower than the parsers; longer
+     * texts, up to version 20, are the unit test's): a PNG. */
+    struct moat_slice png;
+    if (size <= 80 && moat_slice_starts_with(in, MOAT_LIT("otpauth")) &&
+        (!iam_qr_png(a, in, &png) || png.len < 8 || memcmp(png.ptr, "\x89PNG", 4) != 0))
+        abort();
     moat_arena_free(a);
     return 0;
 }

@@ -4,6 +4,9 @@ device (TOTP computed here); GetFederationToken; GetAccessKeyInfo; expiry; and n
 session secret in the audit log."""
 import base64
 import datetime
+import os
+import shutil
+import subprocess
 import hashlib
 import hmac
 import json
@@ -264,7 +267,7 @@ def enable_mfa(moat, u):
     iam = moat.client("iam")
     dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=name("mfa"))["VirtualMFADevice"]
     seed = dev["Base32StringSeed"]
-    assert len(seed) == 64 and "QRCodePNG" not in dev
+    assert len(seed) == 64 and dev["QRCodePNG"].startswith(b"\x89PNG\r\n\x1a\n")
     s = now_step()
     with pytest.raises(ClientError) as e:
         iam.enable_mfa_device(UserName=u, SerialNumber=dev["SerialNumber"],
@@ -274,6 +277,31 @@ def enable_mfa(moat, u):
     iam.enable_mfa_device(UserName=u, SerialNumber=dev["SerialNumber"],
                           AuthenticationCode1=totp(seed, s - 1), AuthenticationCode2=totp(seed, s))
     return dev["SerialNumber"], seed
+
+
+def decode_qr(png, tmp_path):
+    f = tmp_path / "qr.png"
+    f.write_bytes(png)
+    out = subprocess.run(["zbarimg", "-q", "--raw", str(f)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@pytest.mark.skipif(not shutil.which("zbarimg"), reason="zbarimg (zbar-tools) not installed")
+def test_qr_code_png(moat, tmp_path):
+    """QRCodePNG encodes otpauth://totp/$virtualMFADeviceName@$AccountName?secret=$seed."""
+    iam = moat.client("iam")
+    for n in ("q1", name("qr"), "x" * 200):
+        dev = iam.create_virtual_mfa_device(VirtualMFADeviceName=n)["VirtualMFADevice"]
+        assert decode_qr(dev["QRCodePNG"], tmp_path) == "otpauth://totp/%s@%s?secret=%s" % (
+            n, ACCOUNT, dev["Base32StringSeed"].decode())
+    # the CLI writes it to --outfile
+    png = tmp_path / "cli.png"
+    n = name("cli")
+    moat.aws("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", n,
+             "--outfile", str(png), "--bootstrap-method", "QRCodePNG")
+    assert decode_qr(png.read_bytes(), tmp_path).startswith("otpauth://totp/%s@%s?secret=" %
+                                                            (n, ACCOUNT))
 
 
 def test_mfa_device_lifecycle(moat):

@@ -268,6 +268,11 @@ void iam_source_init(void);
 uint32_t iam_totp(struct moat_slice seed, int64_t step);
 /* A six-digit code; false for anything else. */
 bool iam_totp_parse(struct moat_slice code, uint32_t *out);
+/* QRCodePNG: `text` as a QR code (byte mode, level M, up to version 20) in a 1-bit PNG,
+ * in the arena. False when the text does not fit. */
+bool iam_qr_png(struct moat_arena *a, struct moat_slice text, struct moat_slice *png);
+/* The error correction codewords of a QR block (Reed-Solomon over GF(256), degree <= 30). */
+void iam_qr_reed_solomon(const uint8_t *data, size_t n, uint8_t *ecc, size_t degree);
 /* RFC 4648 base32 without padding. */
 void iam_base32_encode(struct moat_buf *out, struct moat_slice in);
 

@@ -190,8 +190,17 @@ struct moat_error *iam_create_virtual_mfa_device(struct moat_call *call,
     struct moat_value *o =
         moat_set_struct(a, out, IAM_CREATE_VIRTUAL_MFA_DEVICE_RESPONSE_VIRTUAL_MFA_DEVICE);
     moat_set_str(a, o, IAM_VIRTUAL_MFA_DEVICE_SERIAL_NUMBER, serial);
-    /* QRCodePNG is not generated (docs/iam.md): the seed is what authenticators take. */
     moat_set_blob(a, o, IAM_VIRTUAL_MFA_DEVICE_BASE32_STRING_SEED, moat_buf_slice(&b32));
+    /* "otpauth://totp/$virtualMFADeviceName@$AccountName?secret=$Base32String", the
+     * account id standing for the account name (API reference, VirtualMFADevice). */
+    struct moat_slice uri =
+        moat_slice_cstr(moat_arena_printf(a, "otpauth://totp/%.*s@%s?secret=%.*s", MOAT_FMT(name),
+                                          call->account_id, MOAT_FMT(moat_buf_slice(&b32))));
+    moat_arena_wipe_on_free(a, uri.ptr, uri.len);
+    struct moat_slice png;
+    if (!iam_qr_png(a, uri, &png))
+        return moat_internal(call, "QR code does not fit");
+    moat_set_blob(a, o, IAM_VIRTUAL_MFA_DEVICE_QR_CODE_PNG, png);
     iam_tags_output(call, o, IAM_VIRTUAL_MFA_DEVICE_TAGS, d.rec);
     return NULL;
 }

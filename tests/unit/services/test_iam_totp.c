@@ -1,11 +1,13 @@
 /* test_iam_totp.c: TOTP codes of virtual MFA devices against RFC 6238's test vectors
  * (SHA-1, the last six of its eight digits), base32 seeds against RFC 4648's, code
- * parsing, and the ARN parsers of IAM and STS (their corpus replays here too). */
+ * parsing, the QR code's error correction and PNG framing, and the ARN parsers of IAM
+ * and STS (their corpus replays here too). */
 #include "harness.h"
 #include "services/iam/iam.h"
 #include "services/sts/sts.h"
 
 #include <dirent.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,6 +36,67 @@ MOAT_TEST(rfc4648_base32_vectors)
         iam_base32_encode(&b, moat_slice_cstr(in[i]));
         CHECK_EQ_STR(moat_buf_cstr(&b), out[i]);
     }
+}
+
+MOAT_TEST(qr_reed_solomon_iso_example)
+{
+    /* ISO/IEC 18004 annex I: "01234567", version 1-M. */
+    static const uint8_t data[16] = {0x10, 0x20, 0x0C, 0x56, 0x61, 0x80, 0xEC, 0x11,
+                                     0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11, 0xEC, 0x11};
+    static const uint8_t want[10] = {0xA5, 0x24, 0xD4, 0xC1, 0xED, 0x36, 0xC7, 0x87, 0x2C, 0x55};
+    uint8_t ecc[10];
+    iam_qr_reed_solomon(data, sizeof(data), ecc, sizeof(ecc));
+    CHECK(memcmp(ecc, want, sizeof(want)) == 0);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+MOAT_TEST(qr_png_framing)
+{
+    struct moat_slice png;
+    CHECK(iam_qr_png(a, MOAT_LIT("otpauth://totp/dev@123456789012?secret=JBSWY3DPEHPK3PXP"), &png));
+    CHECK(png.len > 8 + 25 + 12 + 12 && memcmp(png.ptr, "\x89PNG\r\n\x1a\n", 8) == 0);
+    /* Every chunk's CRC holds; IHDR says a square 1-bit grayscale picture. */
+    size_t at = 8, chunks = 0;
+    uint32_t width = 0;
+    uint8_t *pixels = NULL;
+    uLongf pixels_len = 0;
+    while (at + 12 <= png.len) {
+        uint32_t n = be32(png.ptr + at);
+        const uint8_t *type = png.ptr + at + 4, *body = type + 4;
+        CHECK(at + 12 + n <= png.len);
+        CHECK_EQ_INT(be32(body + n), crc32(0L, type, n + 4));
+        if (!memcmp(type, "IHDR", 4)) {
+            width = be32(body);
+            CHECK_EQ_INT(be32(body + 4), width);
+            CHECK_EQ_INT(body[8], 1);
+            CHECK_EQ_INT(body[9], 0);
+        } else if (!memcmp(type, "IDAT", 4)) {
+            pixels_len = (width + 7) / 8 * width + width + 16;
+            pixels = moat_arena_alloc(a, pixels_len);
+            CHECK(uncompress(pixels, &pixels_len, body, n) == Z_OK);
+        }
+        at += 12 + n;
+        chunks++;
+    }
+    CHECK_EQ_INT(chunks, 3);
+    CHECK_EQ_INT(at, png.len);
+    /* 55 bytes: version 4 (33 modules), a 4-module border, 4 pixels per module */
+    CHECK_EQ_INT(width, (33 + 8) * 4);
+    size_t row = (width + 7) / 8 + 1;
+    CHECK_EQ_INT(pixels_len, row * width);
+    if (pixels && pixels_len == row * width) {
+        /* the border is white, the finder's corner module black */
+        CHECK_EQ_INT(pixels[1], 0xFF);
+        CHECK_EQ_INT(pixels[16 * row + 1 + 2] & 0x80, 0);
+    }
+    /* 666 bytes fill version 20; one more does not fit */
+    uint8_t *big = memset(moat_arena_alloc(a, 667), 'x', 667);
+    CHECK(iam_qr_png(a, moat_slice(big, 666), &png));
+    CHECK(!iam_qr_png(a, moat_slice(big, 667), &png));
 }
 
 MOAT_TEST(code_parsing)
@@ -114,6 +177,7 @@ MOAT_TEST(fuzz_corpus_replay)
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(rfc6238_sha1_vectors), MOAT_CASE(rfc4648_base32_vectors),
+               MOAT_CASE(qr_reed_solomon_iso_example), MOAT_CASE(qr_png_framing),
                MOAT_CASE(code_parsing), MOAT_CASE(policy_arns), MOAT_CASE(role_arns),
                MOAT_CASE(fuzz_corpus_replay))
 
