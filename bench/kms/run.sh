@@ -7,7 +7,8 @@
 #   make -j2 BUILD=build all && bench/kms/run.sh
 #
 # Settings (environment): BUILD=build, DUR=10s, WARMUP=2s, ROUNDS=2, CONNECTIONS=16,
-# OPS="kms-encrypt kms-decrypt kms-generate-data-key kms-sign",
+# OPS="kms-encrypt kms-decrypt kms-generate-data-key kms-sign sts-get-caller-identity" (the
+# last is the cheapest authenticated, audited call: the floor every request pays),
 # DATA=disk (moat's data directory under /tmp, on disk) or shm (/dev/shm: no fsync cost;
 # shows what KMS itself costs when the durable audit commit is not the limit),
 # PORT_MOAT=18091 PORT_MOTO=18092 PORT_NGINX=18093, SKIP_MOTO=1, SKIP_NGINX=1.
@@ -17,7 +18,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-build}
 DUR=${DUR:-10s}; WARMUP=${WARMUP:-2s}; ROUNDS=${ROUNDS:-2}; CONNECTIONS=${CONNECTIONS:-16}
-OPS=${OPS:-"kms-encrypt kms-decrypt kms-generate-data-key kms-sign"}
+OPS=${OPS:-"kms-encrypt kms-decrypt kms-generate-data-key kms-sign sts-get-caller-identity"}
 DATA=${DATA:-disk}
 PORT_MOAT=${PORT_MOAT:-18091}; PORT_MOTO=${PORT_MOTO:-18092}; PORT_NGINX=${PORT_NGINX:-18093}
 PY=${PYTHON:-python3}
