@@ -10,7 +10,7 @@ pkgs="build-essential pkg-config libssl-dev libsqlite3-dev libpq-dev libpcre2-de
 case "$what" in
 test|bench)
     pkgs="$pkgs clang libclang-rt-14-dev postgresql-15 postgresql-client-15 python3-pytest"
-    pkgs="$pkgs python3-boto3 awscli python3-cryptography curl sqlite3 openssl ca-certificates"
+    pkgs="$pkgs python3-boto3 awscli python3-cryptography curl sqlite3 openssl ca-certificates zbar-tools"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
     ;;
