@@ -208,8 +208,15 @@ size_t moat_utf8_seq_len(struct moat_slice s, size_t i)
 
 bool moat_utf8_valid(struct moat_slice s)
 {
-    for (size_t i = 0; i < s.len;) {
-        size_t n = moat_utf8_seq_len(s, i);
+    size_t i = 0;
+    while (i < s.len) {
+        /* ASCII runs (most of what moat checks: records, names) eight bytes at a time */
+        uint64_t w;
+        while (i + 8 <= s.len && (memcpy(&w, s.ptr + i, 8), !(w & 0x8080808080808080ull)))
+            i += 8;
+        if (i == s.len)
+            break;
+        size_t n = s.ptr[i] < 0x80 ? 1 : moat_utf8_seq_len(s, i);
         if (!n)
             return false;
         i += n;

@@ -76,4 +76,27 @@ MOAT_TEST(dates)
     CHECK(!moat_time_parse_iso8601(MOAT_LIT("2023-02-29T00:00:00Z"), &ms));
 }
 
-MOAT_TEST_MAIN(MOAT_CASE(base64), MOAT_CASE(hex_and_url), MOAT_CASE(utf8), MOAT_CASE(dates))
+/* Long text: ASCII runs are checked a word at a time; a bad or multi-byte
+ * sequence at any offset around a word boundary must still be judged. */
+MOAT_TEST(utf8_long)
+{
+    static const char *const inserts[] = {"\xff", "\xe2\x82", "\xed\xa0\x80", "\xc3\xa9",
+                                          "\xf0\x9f\x98\x80", "\xe2\x82\xac"};
+    static const bool valid[] = {false, false, false, true, true, true};
+    for (size_t k = 0; k < MOAT_COUNT(inserts); k++) {
+        for (size_t at = 0; at < 24; at++) {
+            char buf[64];
+            size_t n = strlen(inserts[k]);
+            memset(buf, 'a', sizeof(buf));
+            memcpy(buf + at, inserts[k], n);
+            CHECK(moat_utf8_valid(moat_slice(buf, at + n + 9)) == valid[k]);
+            CHECK(moat_utf8_valid(moat_slice(buf, at + n)) == valid[k]);
+        }
+    }
+    char ascii[40];
+    memset(ascii, 'x', sizeof(ascii));
+    CHECK(moat_utf8_valid(moat_slice(ascii, sizeof(ascii))));
+}
+
+MOAT_TEST_MAIN(MOAT_CASE(base64), MOAT_CASE(hex_and_url), MOAT_CASE(utf8), MOAT_CASE(utf8_long),
+               MOAT_CASE(dates))
