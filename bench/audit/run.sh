@@ -12,7 +12,9 @@
 # one fresh database per server), BUILD_A=build-bench, BUILD_B=build-bench-noaudit,
 # MOAT_SHARED (default ../shared: the shared bench scripts), SPINE=<commit> (also measure
 # sts-get-caller-identity on that commit's build, e.g. the spine before this audit work),
-# QUIET_WAIT=180 (seconds to wait for other jobs to leave the machine under 30 % busy).
+# QUIET_WAIT=180 (seconds to wait for other jobs to leave the machine under 30 % busy),
+# DATA_ROOT=/tmp (where the data directories go; /dev/shm takes the disk out of the picture,
+# which separates the cost of fsync from the CPU cost of records).
 # Prints one line per run and a summary of medians with the loss from auditing.
 # The machine is shared: quote medians and ratios measured in one run.
 set -eu
@@ -30,7 +32,7 @@ SECRET=moatBenchRootSecretKey000000000000000000
 make -j2 BUILD="$BUILD_A" all >/dev/null
 make -j2 BUILD="$BUILD_B" CFLAGS="-O2 -g -DMOAT_BENCH_AUDIT_OFF" all >/dev/null
 
-TMP=$(mktemp -d /tmp/moat-bench-audit.XXXXXX)
+TMP=$(mktemp -d "${DATA_ROOT:-/tmp}/moat-bench-audit.XXXXXX")
 SIDES="A B"
 if [ -n "${SPINE:-}" ]; then
     mkdir -p "$TMP/spine"
