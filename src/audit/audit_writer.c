@@ -54,7 +54,29 @@ struct audit_writer {
     /* the batch's rows, reused from batch to batch */
     struct store_audit_row *rows;
     size_t row_cap;
+
+    /* The LookupEvents index is derived data: the writer builds it on its own
+     * thread between batches, through a second connection whose commits need
+     * no fsync, while no call waits; lookups stay exact meanwhile (they read
+     * unindexed records directly). */
+    struct store_conn *index_db;
+    int64_t head_seq;   /* last record committed */
+    int64_t indexed_to; /* the index's mark as last seen */
+    int64_t last_index_ms;
+    /* The checkpointer copies SQLite's log back into the database, off the
+     * writer's path (the writer's connection never checkpoints itself). */
+    pthread_t checkpointer;
+    pthread_mutex_t cp_lock;
+    pthread_cond_t cp_cond;
+    bool cp_stopping;
+    struct store_conn *cp_db;
 };
+
+#define INDEX_BATCH 256
+/* Index when idle at most this often, or at once past INDEX_LAG records. */
+#define INDEX_EVERY_MS 250
+#define INDEX_LAG 4096
+#define CHECKPOINT_EVERY_MS 250
 
 /* A call's records and those of the calls made on its behalf, children first,
  * appended to *rows (an arena array grown as needed). `db` decides whether the
@@ -105,6 +127,7 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
     bool writes = AUDIT_RECORDS;
     for (size_t i = 0; i < n && !writes; i++)
         writes = jobs[i]->exec != NULL;
+
     bool ok = !writes || store_begin(db, true) == STORE_OK;
     int64_t seq = 0;
     uint8_t hash[32];
@@ -157,11 +180,65 @@ static void run_batch(struct audit_writer *w, struct job **jobs, size_t n)
         if (store_in_transaction(db))
             (void)store_rollback(db);
     }
+    if (ok && used)
+        w->head_seq = seq;
     /* A job lives in its call's arena, which done() may hand back: read it first. */
     for (size_t i = 0; i < n; i++) {
         audit_done_fn done = jobs[i]->done;
         done(jobs[i]->call, ok);
     }
+}
+
+static struct timespec deadline_ms(int64_t ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
+/* One indexing step on the writer's thread: when no call waits (at most every
+ * INDEX_EVERY_MS), or whenever the index lags by INDEX_LAG records. */
+static void index_step(struct audit_writer *w, bool idle)
+{
+    int64_t lag = w->head_seq - w->indexed_to;
+    int64_t now = mono_ns() / 1000000;
+    bool due = lag >= INDEX_LAG || (idle && lag > 0 && now - w->last_index_ms >= INDEX_EVERY_MS);
+    if (!due)
+        return;
+    w->last_index_ms = now;
+    int64_t mark;
+    bool more;
+    if (store_audit_index(w->index_db, INDEX_BATCH, &mark, &more) == STORE_OK) {
+        /* Without `more`, the index covers every record committed so far,
+         * this writer's and any other node's. */
+        w->indexed_to = mark;
+        if (!more)
+            w->head_seq = mark;
+        else if (w->head_seq <= mark)
+            w->head_seq = mark + 1;
+    }
+}
+
+static void *checkpointer_main(void *arg)
+{
+    struct audit_writer *w = arg;
+    pthread_mutex_lock(&w->cp_lock);
+    while (!w->cp_stopping) {
+        struct timespec until = deadline_ms(CHECKPOINT_EVERY_MS);
+        pthread_cond_timedwait(&w->cp_cond, &w->cp_lock, &until);
+        pthread_mutex_unlock(&w->cp_lock);
+        (void)store_checkpoint(w->cp_db);
+        pthread_mutex_lock(&w->cp_lock);
+    }
+    pthread_mutex_unlock(&w->cp_lock);
+    moat_thread_cleanup_now();
+    return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -170,8 +247,18 @@ static void *writer_main(void *arg)
     struct job **batch = moat_xmalloc(MAX_BATCH * sizeof(*batch));
     for (;;) {
         pthread_mutex_lock(&w->lock);
-        while (!w->head && !w->stopping)
-            pthread_cond_wait(&w->cond, &w->lock);
+        while (!w->head && !w->stopping) {
+            bool lagging = w->head_seq > w->indexed_to;
+            if (lagging) {
+                pthread_mutex_unlock(&w->lock);
+                index_step(w, true);
+                pthread_mutex_lock(&w->lock);
+                if (w->head || w->stopping)
+                    break;
+            }
+            struct timespec until = deadline_ms(INDEX_EVERY_MS);
+            pthread_cond_timedwait(&w->cond, &w->lock, &until);
+        }
         if (!w->head && w->stopping) {
             pthread_mutex_unlock(&w->lock);
             break;
@@ -209,6 +296,7 @@ static void *writer_main(void *arg)
         w->queued -= n;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch, n);
+        index_step(w, false);
     }
     free(batch);
     moat_thread_cleanup_now();
@@ -224,19 +312,36 @@ struct audit_writer *audit_writer_start(struct moat_server *srv)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->cond, &ca);
+    pthread_mutex_init(&w->cp_lock, NULL);
+    pthread_cond_init(&w->cp_cond, &ca);
     pthread_condattr_destroy(&ca);
+    /* Records of an earlier run may still be unindexed: one pass at start. */
+    w->head_seq = 1;
     w->db = store_connect(srv->store, true);
-    if (!w->db) {
+    w->index_db = store_connect(srv->store, false);
+    w->cp_db = store_connect(srv->store, false);
+    bool writer = false;
+    if (!w->db || !w->index_db || !w->cp_db ||
+        !(writer = pthread_create(&w->thread, NULL, writer_main, w) == 0) ||
+        pthread_create(&w->checkpointer, NULL, checkpointer_main, w) != 0) {
+        if (writer) {
+            pthread_mutex_lock(&w->lock);
+            w->stopping = true;
+            pthread_cond_signal(&w->cond);
+            pthread_mutex_unlock(&w->lock);
+            pthread_join(w->thread, NULL);
+        }
+        if (w->db)
+            store_disconnect(w->db);
+        if (w->index_db)
+            store_disconnect(w->index_db);
+        if (w->cp_db)
+            store_disconnect(w->cp_db);
         free(w);
         return NULL;
     }
     if (!AUDIT_RECORDS)
         moat_log_warn("measurement build: no audit record is written (benchmarks only)");
-    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-        store_disconnect(w->db);
-        free(w);
-        return NULL;
-    }
     return w;
 }
 
@@ -249,9 +354,18 @@ void audit_writer_stop(struct audit_writer *w)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    pthread_mutex_lock(&w->cp_lock);
+    w->cp_stopping = true;
+    pthread_cond_signal(&w->cp_cond);
+    pthread_mutex_unlock(&w->cp_lock);
+    pthread_join(w->checkpointer, NULL);
+    store_disconnect(w->cp_db);
+    store_disconnect(w->index_db);
     store_disconnect(w->db);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->cond);
+    pthread_mutex_destroy(&w->cp_lock);
+    pthread_cond_destroy(&w->cp_cond);
     free(w->rows);
     free(w);
 }

@@ -3,6 +3,7 @@
 #include "store/store_impl.h"
 
 #include "core/encoding.h"
+#include "core/json.h"
 #include "core/log.h"
 
 #include <limits.h>
@@ -425,6 +426,151 @@ static bool parse_read_only(struct moat_slice v, int *out)
     return true;
 }
 
+void store_resources_encode(struct moat_buf *out, const struct store_audit_row *r)
+{
+    moat_buf_append_u8(out, '[');
+    for (size_t i = 0; i < r->resource_count; i++) {
+        moat_buf_append_cstr(out, i ? ",[\"" : "[\"");
+        moat_buf_append_json_escaped(out, r->resource_types[i]);
+        moat_buf_append_cstr(out, "\",\"");
+        moat_buf_append_json_escaped(out, r->resource_names[i]);
+        moat_buf_append_cstr(out, "\"]");
+    }
+    moat_buf_append_u8(out, ']');
+}
+
+bool store_resources_decode(struct moat_arena *a, struct moat_slice text, struct store_audit_row *r)
+{
+    struct moat_value *v;
+    r->resource_count = 0;
+    if (!moat_json_parse(a, text, 0, &v, NULL) || v->type != MOAT_V_LIST ||
+        v->count > STORE_AUDIT_MAX_RESOURCES)
+        return false;
+    for (uint32_t i = 0; i < v->count; i++) {
+        const struct moat_value *pair = v->u.items[i];
+        if (pair->type != MOAT_V_LIST || pair->count != 2 ||
+            pair->u.items[0]->type != MOAT_V_STRING || pair->u.items[1]->type != MOAT_V_STRING)
+            return false;
+        r->resource_types[i] = pair->u.items[0]->u.s;
+        r->resource_names[i] = pair->u.items[1]->u.s;
+        r->resource_count++;
+    }
+    return true;
+}
+
+/* Does a row (every column read) match the query and the page bounds? */
+static bool row_matches(const struct store_audit_row *r, const struct store_audit_query *q,
+                        const struct store_audit_bounds *b)
+{
+    if (!moat_slice_eq(r->account_id, q->account_id) || r->event_time_ms < b->lo_ms ||
+        r->event_time_ms > b->hi_ms || !(r->event_time_ms < b->before_ms || r->seq < b->before_seq))
+        return false;
+    if (q->management_only && !r->management)
+        return false;
+    switch (q->attr) {
+    case STORE_AUDIT_ANY: return true;
+    case STORE_AUDIT_EVENT_ID: return moat_slice_eq(r->event_id, q->value);
+    case STORE_AUDIT_EVENT_NAME: return moat_slice_eq(r->event_name, q->value);
+    case STORE_AUDIT_READ_ONLY: return (int)r->read_only == b->read_only;
+    case STORE_AUDIT_USERNAME: return moat_slice_eq(r->username, q->value);
+    case STORE_AUDIT_EVENT_SOURCE: return moat_slice_eq(r->event_source, q->value);
+    case STORE_AUDIT_ACCESS_KEY_ID: return moat_slice_eq(r->access_key_id, q->value);
+    case STORE_AUDIT_RESOURCE_TYPE:
+    case STORE_AUDIT_RESOURCE_NAME:
+        for (size_t i = 0; i < r->resource_count; i++) {
+            struct moat_slice v = q->attr == STORE_AUDIT_RESOURCE_TYPE ? r->resource_types[i]
+                                                                        : r->resource_names[i];
+            if (moat_slice_eq(v, q->value))
+                return true;
+        }
+        return false;
+    }
+    return false;
+}
+
+/* Result order: newest event time first, then newest seq. */
+static bool newer(const struct store_audit_row *x, const struct store_audit_row *y)
+{
+    return x->event_time_ms != y->event_time_ms ? x->event_time_ms > y->event_time_ms
+                                                : x->seq > y->seq;
+}
+
+/* Records past the index's mark, matched directly. The mark is read in the
+ * same snapshot as the index, so every record is seen exactly once. */
+#define STORE_TAIL_PAGE 1024
+
+static enum store_status lookup_tail(struct store_conn *c, struct moat_arena *a, int64_t mark,
+                                     const struct store_audit_query *q,
+                                     const struct store_audit_bounds *b,
+                                     struct store_audit_row **out, size_t *count)
+{
+    struct store_audit_row *hits = NULL;
+    size_t n = 0, cap = 0;
+    for (int64_t from = mark + 1;;) {
+        struct store_audit_row *rows;
+        size_t got;
+        enum store_status st =
+            note(c, c->store->ops->audit_scan(c, a, from, STORE_TAIL_PAGE, &rows, &got));
+        if (st != STORE_OK)
+            return st;
+        for (size_t i = 0; i < got; i++) {
+            if (!row_matches(&rows[i], q, b))
+                continue;
+            hits = store_grow(a, hits, sizeof(*hits), n, &cap);
+            hits[n++] = rows[i];
+        }
+        if (got < STORE_TAIL_PAGE)
+            break;
+        from = rows[got - 1].seq + 1;
+    }
+    /* Insertion sort: the tail is short and nearly in order already. */
+    for (size_t i = 1; i < n; i++) {
+        struct store_audit_row r = hits[i];
+        size_t j = i;
+        while (j > 0 && newer(&r, &hits[j - 1])) {
+            hits[j] = hits[j - 1];
+            j--;
+        }
+        hits[j] = r;
+    }
+    *out = hits;
+    *count = n;
+    return STORE_OK;
+}
+
+static enum store_status lookup_in(struct store_conn *c, struct moat_arena *a,
+                                   const struct store_audit_query *q,
+                                   const struct store_audit_bounds *b,
+                                   struct store_audit_row **out, size_t *count)
+{
+    int64_t mark;
+    enum store_status st = note(c, c->store->ops->audit_mark(c, false, &mark));
+    if (st != STORE_OK)
+        return st;
+    struct store_audit_row *indexed, *tail;
+    size_t ni, nt;
+    st = note(c, c->store->ops->audit_lookup(c, a, q, b, &indexed, &ni));
+    if (st == STORE_OK)
+        st = lookup_tail(c, a, mark, q, b, &tail, &nt);
+    if (st != STORE_OK)
+        return st;
+    size_t limit = (size_t)b->limit, n = 0, i = 0, j = 0;
+    struct store_audit_row *rows = moat_arena_alloc(a, (MOAT_MIN(ni + nt, limit) + 1) *
+                                                           sizeof(*rows));
+    while (n < limit && (i < ni || j < nt)) {
+        bool take_tail = j < nt && (i == ni || newer(&tail[j], &indexed[i]));
+        struct store_audit_row *r = take_tail ? &tail[j++] : &indexed[i++];
+        memset(&rows[n], 0, sizeof(rows[n]));
+        rows[n].seq = r->seq;
+        rows[n].event_time_ms = r->event_time_ms;
+        rows[n].record = r->record;
+        n++;
+    }
+    *out = rows;
+    *count = n;
+    return STORE_OK;
+}
+
 enum store_status store_audit_lookup(struct store_conn *c, struct moat_arena *a,
                                      const struct store_audit_query *q,
                                      struct store_audit_row **out, size_t *count)
@@ -448,23 +594,119 @@ enum store_status store_audit_lookup(struct store_conn *c, struct moat_arena *a,
         return STORE_OK; /* neither true nor false: nothing matches */
     if (q->limit == 0 || q->start_ms > q->end_ms)
         return STORE_OK;
+    /* One snapshot for the mark, the page bound, the index and the tail. */
+    bool own = c->txn == STORE_TXN_NONE;
+    enum store_status st = own ? store_begin(c, false) : STORE_OK;
+    if (st != STORE_OK)
+        return st;
     if (q->before_seq > 0) {
         /* The page ends at row before_seq in (time, seq) order. When that row
          * is gone (wiped), fall back to seq alone. */
         int64_t t;
-        enum store_status st = note(c, c->store->ops->audit_time_of(c, q->before_seq, &t));
+        st = note(c, c->store->ops->audit_time_of(c, q->before_seq, &t));
         if (st == STORE_OK) {
             b.before_ms = t;
             if (t < b.hi_ms)
                 b.hi_ms = t;
         } else if (st == STORE_NOT_FOUND) {
             b.before_ms = INT64_MIN;
-        } else {
-            return st;
+            st = STORE_OK;
         }
         b.before_seq = q->before_seq;
     }
-    return note(c, c->store->ops->audit_lookup(c, a, q, &b, out, count));
+    if (st == STORE_OK)
+        st = lookup_in(c, a, q, &b, out, count);
+    if (own) {
+        if (st == STORE_OK)
+            st = store_commit(c);
+        else
+            (void)store_rollback(c);
+    }
+    if (st != STORE_OK) {
+        *out = NULL;
+        *count = 0;
+    }
+    return st;
+}
+
+/* The index entries of one record: every attribute LookupEvents can search,
+ * each resource type and name once. */
+static size_t index_entries(const struct store_audit_row *r, struct store_index_entry *e)
+{
+    size_t n = 0;
+#define ENTRY(a, v)                                                                                    do {                                                                                                   e[n].account_id = r->account_id;                                                                   e[n].attr = (a);                                                                                   e[n].value = (v);                                                                                  e[n].event_time_ms = r->event_time_ms;                                                             e[n].seq = r->seq;                                                                                 e[n].management = r->management;                                                                   n++;                                                                                           } while (0)
+    ENTRY(STORE_AUDIT_ANY, MOAT_LIT(""));
+    ENTRY(STORE_AUDIT_EVENT_ID, r->event_id);
+    ENTRY(STORE_AUDIT_EVENT_NAME, r->event_name);
+    ENTRY(STORE_AUDIT_READ_ONLY, r->read_only ? MOAT_LIT("true") : MOAT_LIT("false"));
+    ENTRY(STORE_AUDIT_USERNAME, r->username);
+    ENTRY(STORE_AUDIT_EVENT_SOURCE, r->event_source);
+    ENTRY(STORE_AUDIT_ACCESS_KEY_ID, r->access_key_id);
+    for (size_t i = 0; i < r->resource_count; i++) {
+        bool type_first = true, name_first = true;
+        for (size_t j = 0; j < i; j++) {
+            type_first = type_first && !moat_slice_eq(r->resource_types[j], r->resource_types[i]);
+            name_first = name_first && !moat_slice_eq(r->resource_names[j], r->resource_names[i]);
+        }
+        if (type_first)
+            ENTRY(STORE_AUDIT_RESOURCE_TYPE, r->resource_types[i]);
+        if (name_first)
+            ENTRY(STORE_AUDIT_RESOURCE_NAME, r->resource_names[i]);
+    }
+#undef ENTRY
+    return n;
+}
+
+#define STORE_INDEX_ENTRIES_MAX (7 + 2 * STORE_AUDIT_MAX_RESOURCES)
+
+enum store_status store_audit_index(struct store_conn *c, size_t max_rows, int64_t *indexed_to,
+                                    bool *more)
+{
+    *more = false;
+    if (c->txn != STORE_TXN_NONE) {
+        moat_log_error("store: audit_index inside a transaction");
+        return STORE_ERROR;
+    }
+    if (!max_rows)
+        return STORE_OK;
+    struct moat_arena *a = moat_arena_new(64 * 1024);
+    enum store_status st = store_begin(c, true);
+    int64_t mark = 0;
+    if (st == STORE_OK)
+        st = note(c, c->store->ops->audit_mark(c, true, &mark));
+    struct store_audit_row *rows = NULL;
+    size_t got = 0;
+    if (st == STORE_OK)
+        st = note(c, c->store->ops->audit_scan(c, a, mark + 1, (int64_t)max_rows, &rows, &got));
+    if (st == STORE_OK && got) {
+        struct store_index_entry *entries =
+            moat_arena_alloc(a, got * STORE_INDEX_ENTRIES_MAX * sizeof(*entries));
+        size_t n = 0;
+        for (size_t i = 0; i < got; i++)
+            n += index_entries(&rows[i], entries + n);
+        st = note(c, c->store->ops->audit_index_insert(c, entries, n));
+        if (st == STORE_OK)
+            st = note(c, c->store->ops->audit_mark_set(c, rows[got - 1].seq));
+    }
+    if (st == STORE_OK)
+        st = store_commit(c);
+    else if (c->txn != STORE_TXN_NONE)
+        (void)store_rollback(c);
+    if (st == STORE_OK) {
+        *indexed_to = got ? rows[got - 1].seq : mark;
+        *more = got == max_rows;
+    }
+    moat_arena_free(a);
+    return st;
+}
+
+enum store_status store_checkpoint(struct store_conn *c)
+{
+    if (c->txn != STORE_TXN_NONE) {
+        moat_log_error("store: checkpoint inside a transaction");
+        return STORE_ERROR;
+    }
+    return c->store->ops->checkpoint ? c->store->ops->checkpoint(c) : STORE_OK;
 }
 
 enum store_status store_audit_scan(struct store_conn *c, struct moat_arena *a, int64_t from_seq,

@@ -157,14 +157,28 @@ struct store_audit_query {
 /* Newest first: ordered by (event_time_ms, seq) descending, so that a test
  * clock that moved back still yields AWS's order. To page, pass the last
  * row's seq as before_seq (if that row is gone, seq < before_seq applies).
- * Each query is one index range search. Rows' slices live in the arena; only
- * seq, event_time_ms and record are filled. */
+ * Exact even while indexing lags: rows the index does not cover yet are read
+ * and matched directly, in the same snapshot. Rows' slices live in the
+ * arena; only seq, event_time_ms and record are filled. */
 enum store_status store_audit_lookup(struct store_conn *c, struct moat_arena *a,
                                      const struct store_audit_query *q,
                                      struct store_audit_row **out, size_t *count);
 /* Oldest first from seq >= from_seq, every column filled (for chain verification). */
 enum store_status store_audit_scan(struct store_conn *c, struct moat_arena *a, int64_t from_seq,
                                    size_t limit, struct store_audit_row **out, size_t *count);
+
+/* The LookupEvents index is derived data, built after the records commit so
+ * that a durable record costs one row: indexes up to max_rows records past
+ * the index's mark, in its own transaction (c must not be in one; it need not
+ * be the writer: a lost index is rebuilt from the mark). *indexed_to is the
+ * new mark; *more says records remain. Several nodes may run it at once. */
+enum store_status store_audit_index(struct store_conn *c, size_t max_rows, int64_t *indexed_to,
+                                    bool *more);
+
+/* Housekeeping outside the writer's path: SQLite copies the write-ahead log
+ * back into the database (a passive checkpoint) when it has grown; nothing
+ * on PostgreSQL. c must not be in a transaction. */
+enum store_status store_checkpoint(struct store_conn *c);
 
 /* Removes every record and the audit log (POST /_moat/reset, tests only). */
 enum store_status store_wipe(struct store_conn *c);

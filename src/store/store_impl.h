@@ -5,6 +5,8 @@
 
 #include "store/store.h"
 
+#include "core/buf.h"
+
 #include <stdatomic.h>
 
 /* Deepest savepoint nesting the front accepts (one level per request is the use). */
@@ -28,6 +30,22 @@ struct store_audit_bounds {
     int read_only; /* STORE_AUDIT_READ_ONLY: 0 or 1 */
     int64_t limit;
 };
+
+/* One LookupEvents index entry: the record seq is found under
+ * (account, attr, value) at its event time. */
+struct store_index_entry {
+    struct moat_slice account_id;
+    int attr; /* enum store_audit_attr; STORE_AUDIT_ANY with an empty value */
+    struct moat_slice value;
+    int64_t event_time_ms;
+    int64_t seq;
+    bool management;
+};
+
+/* Resources of a row as stored in its column: a JSON array of [type, name]. */
+void store_resources_encode(struct moat_buf *out, const struct store_audit_row *r);
+bool store_resources_decode(struct moat_arena *a, struct moat_slice text,
+                            struct store_audit_row *r);
 
 /* Each backend call gets arguments the front has already checked: the
  * connection is in the right transaction state and not failed. A backend
@@ -66,12 +84,22 @@ struct store_ops {
                                       size_t count);
     /* Event time of one row (pagination); NOT_FOUND if absent. */
     enum store_status (*audit_time_of)(struct store_conn *c, int64_t seq, int64_t *time_ms);
+    /* Matching rows the index covers (seq <= the mark), in result order. */
     enum store_status (*audit_lookup)(struct store_conn *c, struct moat_arena *a,
                                       const struct store_audit_query *q,
                                       const struct store_audit_bounds *b,
                                       struct store_audit_row **out, size_t *count);
     enum store_status (*audit_scan)(struct store_conn *c, struct moat_arena *a, int64_t from_seq,
                                     int64_t limit, struct store_audit_row **out, size_t *count);
+    /* The index's mark: every record with seq <= it is indexed. lock: inside a write
+     * transaction, also lock the mark (PostgreSQL FOR UPDATE) against other indexers. */
+    enum store_status (*audit_mark)(struct store_conn *c, bool lock, int64_t *seq);
+    enum store_status (*audit_mark_set)(struct store_conn *c, int64_t seq);
+    enum store_status (*audit_index_insert)(struct store_conn *c,
+                                            const struct store_index_entry *entries,
+                                            size_t count);
+    /* May be NULL (nothing to do). */
+    enum store_status (*checkpoint)(struct store_conn *c);
     /* Runs inside a write transaction that the front opened if needed. */
     enum store_status (*wipe)(struct store_conn *c);
 };

@@ -57,6 +57,20 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE audit_head ("
     " id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash bytea NOT NULL);"
     "INSERT INTO audit_head VALUES (1, 0, decode(repeat('00', 32), 'hex'));",
+    /* 2: see store_sqlite.c: one durable row per record, a derived index. */
+    "ALTER TABLE audit ADD COLUMN resources text NOT NULL DEFAULT '[]';"
+    "UPDATE audit SET resources = r.list FROM (SELECT seq, json_agg(json_build_array(type, name)"
+    " ORDER BY idx)::text AS list FROM audit_resources GROUP BY seq) r WHERE r.seq = audit.seq;"
+    "DROP TABLE audit_resources;"
+    "DROP INDEX audit_account_time, audit_event_id, audit_event_name, audit_username,"
+    " audit_event_source, audit_access_key, audit_read_only;"
+    "CREATE TABLE audit_index ("
+    " account_id text COLLATE \"C\" NOT NULL, attr integer NOT NULL,"
+    " value text COLLATE \"C\" NOT NULL, event_time_ms bigint NOT NULL, seq bigint NOT NULL,"
+    " management boolean NOT NULL,"
+    " PRIMARY KEY (account_id, attr, value, event_time_ms, seq));"
+    "CREATE TABLE audit_indexed (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);"
+    "INSERT INTO audit_indexed VALUES (1, 0);",
 };
 
 enum pg_stmt {
@@ -75,32 +89,29 @@ enum pg_stmt {
     PG_HEAD_LOCK,
     PG_HEAD_MOVE,
     PG_AUDIT_INSERT,
-    PG_RES_INSERT,
     PG_TIME_OF,
-    PG_LOOKUP, /* + enum store_audit_attr */
-    PG_AUDIT_SCAN = PG_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID + 1,
-    PG_RES_SCAN,
+    PG_LOOKUP,
+    PG_AUDIT_SCAN,
+    PG_MARK,
+    PG_MARK_LOCK,
+    PG_MARK_SET,
+    PG_INDEX_INSERT,
     PG_WIPE_RECORDS,
     PG_WIPE_AUDIT,
-    PG_WIPE_RES,
+    PG_WIPE_INDEX,
+    PG_WIPE_MARK,
     PG_WIPE_HEAD,
     PG_STMT_COUNT,
 };
 
-#define PG_LOOKUP_TAIL                                                                             \
-    " event_time_ms BETWEEN $3 AND $4 AND (event_time_ms < $5 OR seq < $6)"                        \
-    " AND (NOT $7 OR management) ORDER BY event_time_ms DESC, seq DESC LIMIT $8"
-#define PG_LOOKUP_BY(col)                                                                          \
-    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = $1 AND " col                  \
-    " = $2 AND" PG_LOOKUP_TAIL
-#define PG_LOOKUP_RES(col)                                                                         \
-    "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r JOIN audit a"                  \
-    " ON a.seq = r.seq WHERE r.account_id = $1 AND r." col " = $2 AND r." col "_first"             \
-    " AND r.event_time_ms BETWEEN $3 AND $4 AND (r.event_time_ms < $5 OR r.seq < $6)"              \
-    " AND (NOT $7 OR a.management) ORDER BY r.event_time_ms DESC, r.seq DESC LIMIT $8"
+#define PG_LOOKUP_SQL                                                                              \
+    "SELECT a.seq, a.event_time_ms, a.record FROM audit_index i JOIN audit a ON a.seq = i.seq"     \
+    " WHERE i.account_id = $1 AND i.attr = $9 AND i.value = $2"                                    \
+    " AND i.event_time_ms BETWEEN $3 AND $4 AND (i.event_time_ms < $5 OR i.seq < $6)"              \
+    " AND (NOT $7 OR i.management) ORDER BY i.event_time_ms DESC, i.seq DESC LIMIT $8"
 #define PG_AUDIT_COLS                                                                              \
     "seq, event_time_ms, account_id, event_id, event_name, event_source, username,"                \
-    " access_key_id, read_only, management, record, prev_hash, hash"
+    " access_key_id, read_only, management, record, prev_hash, hash, resources"
 
 /* types: one letter per parameter: t text, b bytea, l int8, o bool; capitals
  * are arrays of the same. */
@@ -152,43 +163,28 @@ static const struct {
     [PG_AUDIT_INSERT] = {"audit_insert",
                          "INSERT INTO audit (" PG_AUDIT_COLS ")"
                          " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8,"
-                         " $9, $10, $11, $12, $13)",
-                         "LLTTTTTTOOTBB"},
-    [PG_RES_INSERT] = {"audit_res_insert",
-                       "INSERT INTO audit_resources (seq, idx, account_id, event_time_ms, type,"
-                       " name, type_first, name_first)"
-                       " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8)",
-                       "LITLTTOO"},
+                         " $9, $10, $11, $12, $13, $14)",
+                         "LLTTTTTTOOTBBT"},
     [PG_TIME_OF] = {"audit_time_of", "SELECT event_time_ms FROM audit WHERE seq = $1", "l"},
-    [PG_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any",
-                                     "SELECT seq, event_time_ms, record FROM audit"
-                                     " WHERE account_id = $1 AND" PG_LOOKUP_TAIL,
-                                     "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", PG_LOOKUP_BY("event_id"), "ttllllol"},
-    [PG_LOOKUP +
-        STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", PG_LOOKUP_BY("event_name"), "ttllllol"},
-    [PG_LOOKUP +
-        STORE_AUDIT_READ_ONLY] = {"lookup_read_only", PG_LOOKUP_BY("read_only"), "tollllol"},
-    [PG_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", PG_LOOKUP_BY("username"), "ttllllol"},
-    [PG_LOOKUP +
-        STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", PG_LOOKUP_RES("type"), "ttllllol"},
-    [PG_LOOKUP +
-        STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", PG_LOOKUP_RES("name"), "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source", PG_LOOKUP_BY("event_source"),
-                                              "ttllllol"},
-    [PG_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id",
-                                               PG_LOOKUP_BY("access_key_id"), "ttllllol"},
+    [PG_LOOKUP] = {"lookup", PG_LOOKUP_SQL, "ttlllloli"},
     [PG_AUDIT_SCAN] = {"audit_scan",
                        "SELECT " PG_AUDIT_COLS " FROM audit WHERE seq >= $1"
                        " ORDER BY seq LIMIT $2",
                        "ll"},
-    [PG_RES_SCAN] = {"audit_res_scan",
-                     "SELECT seq, type, name FROM audit_resources"
-                     " WHERE seq BETWEEN $1 AND $2 ORDER BY seq, idx",
-                     "ll"},
+    [PG_MARK] = {"audit_mark", "SELECT seq FROM audit_indexed WHERE id = 1", ""},
+    /* Indexers on several nodes queue here; each then sees the latest mark. */
+    [PG_MARK_LOCK] = {"audit_mark_lock", "SELECT seq FROM audit_indexed WHERE id = 1 FOR UPDATE",
+                      ""},
+    [PG_MARK_SET] = {"audit_mark_set", "UPDATE audit_indexed SET seq = $1 WHERE id = 1", "l"},
+    [PG_INDEX_INSERT] = {"audit_index_insert",
+                         "INSERT INTO audit_index (account_id, attr, value, event_time_ms, seq,"
+                         " management) SELECT * FROM unnest($1, $2, $3, $4, $5, $6)"
+                         " ON CONFLICT DO NOTHING",
+                         "TITLLO"},
     [PG_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records", ""},
     [PG_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit", ""},
-    [PG_WIPE_RES] = {"wipe_audit_resources", "DELETE FROM audit_resources", ""},
+    [PG_WIPE_INDEX] = {"wipe_audit_index", "DELETE FROM audit_index", ""},
+    [PG_WIPE_MARK] = {"wipe_audit_mark", "UPDATE audit_indexed SET seq = 0", ""},
     [PG_WIPE_HEAD] = {"wipe_audit_head",
                       "UPDATE audit_head SET seq = 0, hash = decode(repeat('00', 32), 'hex')", ""},
 };
@@ -273,6 +269,12 @@ static void p_int8(struct pg_params *p, int64_t v)
 {
     put_be64(p->scratch[p->n], (uint64_t)v);
     p_bytes(p, moat_slice(p->scratch[p->n], 8));
+}
+
+static void p_int4(struct pg_params *p, int32_t v)
+{
+    put_be32(p->scratch[p->n], (uint32_t)v);
+    p_bytes(p, moat_slice(p->scratch[p->n], 4));
 }
 
 static void p_bool(struct pg_params *p, bool v)
@@ -812,14 +814,6 @@ static void array_bool(struct moat_buf *b, bool v)
     array_elem(b, &x, 1);
 }
 
-static bool first_of(const struct moat_slice *list, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (moat_slice_eq(list[j], list[i]))
-            return false;
-    return true;
-}
-
 static bool params_from(struct pg_params *p, struct moat_buf *cols, int n)
 {
     for (int i = 0; i < n; i++) {
@@ -835,10 +829,12 @@ static bool params_from(struct pg_params *p, struct moat_buf *cols, int n)
 static enum store_status insert_rows(struct pg_conn *c, struct moat_arena *a,
                                      const struct store_audit_row *rows, size_t count)
 {
-    struct moat_buf col[13];
-    static const Oid types[13] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT, PG_TEXT,  PG_TEXT, PG_TEXT,
-                                  PG_TEXT, PG_BOOL, PG_BOOL, PG_TEXT, PG_BYTEA, PG_BYTEA};
-    for (int i = 0; i < 13; i++) {
+    struct moat_buf col[14];
+    static const Oid types[14] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT,  PG_TEXT,  PG_TEXT, PG_TEXT,
+                                  PG_TEXT, PG_BOOL, PG_BOOL, PG_TEXT, PG_BYTEA, PG_BYTEA, PG_TEXT};
+    struct moat_buf resources;
+    moat_buf_init(&resources, a, 256);
+    for (int i = 0; i < 14; i++) {
         moat_buf_init(&col[i], a, 64 + count * (i == 10 ? 1024 : 48));
         array_begin(&col[i], types[i], count);
     }
@@ -857,53 +853,16 @@ static enum store_status insert_rows(struct pg_conn *c, struct moat_arena *a,
         array_elem(&col[10], r->record.ptr, r->record.len);
         array_elem(&col[11], r->prev_hash, 32);
         array_elem(&col[12], r->hash, 32);
+        resources.len = 0;
+        store_resources_encode(&resources, r);
+        array_elem(&col[13], resources.ptr, resources.len);
     }
     struct pg_params p = {0};
-    if (!params_from(&p, col, 13))
+    if (!params_from(&p, col, 14))
         return STORE_ERROR;
     if (store_fault_fire(c->base.store))
         return STORE_ERROR;
     PGresult *res = exec_stmt(c, PG_AUDIT_INSERT, &p, PGRES_COMMAND_OK);
-    if (!res)
-        return STORE_ERROR;
-    PQclear(res);
-    return STORE_OK;
-}
-
-static enum store_status insert_resources(struct pg_conn *c, struct moat_arena *a,
-                                          const struct store_audit_row *rows, size_t count)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < count; i++)
-        total += rows[i].resource_count;
-    if (total == 0)
-        return STORE_OK;
-    struct moat_buf col[8];
-    static const Oid types[8] = {PG_INT8, PG_INT4, PG_TEXT, PG_INT8,
-                                 PG_TEXT, PG_TEXT, PG_BOOL, PG_BOOL};
-    for (int i = 0; i < 8; i++) {
-        moat_buf_init(&col[i], a, 64 + total * 64);
-        array_begin(&col[i], types[i], total);
-    }
-    for (size_t i = 0; i < count; i++) {
-        const struct store_audit_row *r = &rows[i];
-        for (size_t j = 0; j < r->resource_count; j++) {
-            array_int8(&col[0], r->seq);
-            array_int4(&col[1], (int32_t)j);
-            array_elem(&col[2], r->account_id.ptr, r->account_id.len);
-            array_int8(&col[3], r->event_time_ms);
-            array_elem(&col[4], r->resource_types[j].ptr, r->resource_types[j].len);
-            array_elem(&col[5], r->resource_names[j].ptr, r->resource_names[j].len);
-            array_bool(&col[6], first_of(r->resource_types, j));
-            array_bool(&col[7], first_of(r->resource_names, j));
-        }
-    }
-    struct pg_params p = {0};
-    if (!params_from(&p, col, 8))
-        return STORE_ERROR;
-    if (store_fault_fire(c->base.store))
-        return STORE_ERROR;
-    PGresult *res = exec_stmt(c, PG_RES_INSERT, &p, PGRES_COMMAND_OK);
     if (!res)
         return STORE_ERROR;
     PQclear(res);
@@ -931,8 +890,6 @@ static enum store_status pg_audit_append(struct store_conn *base,
         return STORE_CONFLICT;
     struct moat_arena *a = moat_arena_new(64 * 1024);
     enum store_status st = insert_rows(c, a, rows, count);
-    if (st == STORE_OK)
-        st = insert_resources(c, a, rows, count);
     moat_arena_free(a);
     return st;
 }
@@ -963,9 +920,9 @@ static enum store_status pg_audit_lookup(struct store_conn *base, struct moat_ar
     struct pg_params p = {0};
     p_bytes(&p, q->account_id);
     if (q->attr == STORE_AUDIT_READ_ONLY)
-        p_bool(&p, b->read_only);
+        p_bytes(&p, b->read_only ? MOAT_LIT("true") : MOAT_LIT("false"));
     else if (q->attr == STORE_AUDIT_ANY)
-        p_null(&p);
+        p_bytes(&p, MOAT_LIT(""));
     else
         p_bytes(&p, q->value);
     p_int8(&p, b->lo_ms);
@@ -974,7 +931,8 @@ static enum store_status pg_audit_lookup(struct store_conn *base, struct moat_ar
     p_int8(&p, b->before_seq);
     p_bool(&p, q->management_only);
     p_int8(&p, b->limit);
-    PGresult *res = exec_stmt(c, (enum pg_stmt)(PG_LOOKUP + q->attr), &p, PGRES_TUPLES_OK);
+    p_int4(&p, (int32_t)q->attr);
+    PGresult *res = exec_stmt(c, PG_LOOKUP, &p, PGRES_TUPLES_OK);
     if (!res)
         return STORE_ERROR;
     int n = PQntuples(res);
@@ -1017,45 +975,89 @@ static enum store_status pg_audit_scan(struct store_conn *base, struct moat_aren
         r->read_only = get_bool(res, i, 8);
         r->management = get_bool(res, i, 9);
         r->record = get_slice(a, res, i, 10);
-        if (!get_hash(res, i, 11, r->prev_hash) || !get_hash(res, i, 12, r->hash))
+        if (!get_hash(res, i, 11, r->prev_hash) || !get_hash(res, i, 12, r->hash) ||
+            !store_resources_decode(a, get_slice(a, res, i, 13), r))
             bad = true;
     }
     PQclear(res);
     if (bad) {
-        moat_log_error("store: postgres audit row with a malformed hash");
+        moat_log_error("store: postgres audit row with a malformed hash or resource list");
         return STORE_ERROR;
-    }
-    if (n > 0) {
-        p.n = 0;
-        p_int8(&p, rows[0].seq);
-        p_int8(&p, rows[n - 1].seq);
-        res = exec_stmt(c, PG_RES_SCAN, &p, PGRES_TUPLES_OK);
-        if (!res)
-            return STORE_ERROR;
-        int m = PQntuples(res), at = 0;
-        for (int i = 0; i < m; i++) {
-            int64_t seq = get_int8(res, i, 0);
-            while (at < n && rows[at].seq < seq)
-                at++;
-            if (at == n || rows[at].seq != seq ||
-                rows[at].resource_count == STORE_AUDIT_MAX_RESOURCES)
-                continue;
-            struct store_audit_row *r = &rows[at];
-            r->resource_types[r->resource_count] = get_slice(a, res, i, 1);
-            r->resource_names[r->resource_count] = get_slice(a, res, i, 2);
-            r->resource_count++;
-        }
-        PQclear(res);
     }
     *out = rows;
     *count = (size_t)n;
     return STORE_OK;
 }
 
+static enum store_status pg_audit_mark(struct store_conn *base, bool lock, int64_t *seq)
+{
+    struct pg_conn *c = conn_of(base);
+    enum pg_stmt id = lock && base->txn == STORE_TXN_WRITE ? PG_MARK_LOCK : PG_MARK;
+    PGresult *res = exec_stmt(c, id, NULL, PGRES_TUPLES_OK);
+    if (!res)
+        return STORE_ERROR;
+    bool ok = PQntuples(res) == 1;
+    if (ok)
+        *seq = get_int8(res, 0, 0);
+    else
+        moat_log_error("store: postgres audit index mark is missing");
+    PQclear(res);
+    return ok ? STORE_OK : STORE_ERROR;
+}
+
+static enum store_status pg_audit_mark_set(struct store_conn *base, int64_t seq)
+{
+    struct pg_conn *c = conn_of(base);
+    struct pg_params p = {0};
+    p_int8(&p, seq);
+    if (store_fault_fire(base->store))
+        return STORE_ERROR;
+    PGresult *res = exec_stmt(c, PG_MARK_SET, &p, PGRES_COMMAND_OK);
+    if (!res)
+        return STORE_ERROR;
+    PQclear(res);
+    return STORE_OK;
+}
+
+static enum store_status pg_audit_index_insert(struct store_conn *base,
+                                               const struct store_index_entry *e, size_t count)
+{
+    struct pg_conn *c = conn_of(base);
+    if (!count)
+        return STORE_OK;
+    struct moat_arena *a = moat_arena_new(64 * 1024);
+    struct moat_buf col[6];
+    static const Oid types[6] = {PG_TEXT, PG_INT4, PG_TEXT, PG_INT8, PG_INT8, PG_BOOL};
+    for (int i = 0; i < 6; i++) {
+        moat_buf_init(&col[i], a, 64 + count * 48);
+        array_begin(&col[i], types[i], count);
+    }
+    for (size_t i = 0; i < count; i++) {
+        array_elem(&col[0], e[i].account_id.ptr, e[i].account_id.len);
+        array_int4(&col[1], e[i].attr);
+        array_elem(&col[2], e[i].value.ptr, e[i].value.len);
+        array_int8(&col[3], e[i].event_time_ms);
+        array_int8(&col[4], e[i].seq);
+        array_bool(&col[5], e[i].management);
+    }
+    struct pg_params p = {0};
+    enum store_status st = STORE_ERROR;
+    if (params_from(&p, col, 6) && !store_fault_fire(base->store)) {
+        PGresult *res = exec_stmt(c, PG_INDEX_INSERT, &p, PGRES_COMMAND_OK);
+        if (res) {
+            PQclear(res);
+            st = STORE_OK;
+        }
+    }
+    moat_arena_free(a);
+    return st;
+}
+
 static enum store_status pg_wipe(struct store_conn *base)
 {
     struct pg_conn *c = conn_of(base);
-    static const enum pg_stmt ids[] = {PG_WIPE_RECORDS, PG_WIPE_AUDIT, PG_WIPE_RES, PG_WIPE_HEAD};
+    static const enum pg_stmt ids[] = {PG_WIPE_RECORDS, PG_WIPE_AUDIT, PG_WIPE_INDEX,
+                                       PG_WIPE_MARK, PG_WIPE_HEAD};
     for (size_t i = 0; i < MOAT_COUNT(ids); i++) {
         if (store_fault_fire(base->store))
             return STORE_ERROR;
@@ -1088,5 +1090,8 @@ static const struct store_ops pg_ops = {
     .audit_time_of = pg_audit_time_of,
     .audit_lookup = pg_audit_lookup,
     .audit_scan = pg_audit_scan,
+    .audit_mark = pg_audit_mark,
+    .audit_mark_set = pg_audit_mark_set,
+    .audit_index_insert = pg_audit_index_insert,
     .wipe = pg_wipe,
 };

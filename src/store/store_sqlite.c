@@ -49,6 +49,22 @@ static const char *const sq_migrations[] = {
     "CREATE TABLE audit_head ("
     " id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);"
     "INSERT INTO audit_head VALUES (1, 0, zeroblob(32));",
+    /* 2: a durable record is one row; the LookupEvents index is derived data,
+     * one table filled after commit (store_audit_index), up to audit_indexed. */
+    "ALTER TABLE audit ADD COLUMN resources TEXT NOT NULL DEFAULT '[]';"
+    "UPDATE audit SET resources = (SELECT json_group_array(json_array(type, name))"
+    " FROM (SELECT type, name FROM audit_resources r WHERE r.seq = audit.seq ORDER BY idx))"
+    " WHERE seq IN (SELECT seq FROM audit_resources);"
+    "DROP TABLE audit_resources;"
+    "DROP INDEX audit_account_time; DROP INDEX audit_event_id; DROP INDEX audit_event_name;"
+    "DROP INDEX audit_username; DROP INDEX audit_event_source; DROP INDEX audit_access_key;"
+    "DROP INDEX audit_read_only;"
+    "CREATE TABLE audit_index ("
+    " account_id TEXT NOT NULL, attr INTEGER NOT NULL, value TEXT NOT NULL,"
+    " event_time_ms INTEGER NOT NULL, seq INTEGER NOT NULL, management INTEGER NOT NULL,"
+    " PRIMARY KEY (account_id, attr, value, event_time_ms, seq)) WITHOUT ROWID;"
+    "CREATE TABLE audit_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
+    "INSERT INTO audit_indexed VALUES (1, 0);",
 };
 
 enum sq_stmt {
@@ -71,41 +87,32 @@ enum sq_stmt {
     SQ_HEAD,
     SQ_HEAD_MOVE,
     SQ_AUDIT_INSERT,
-    SQ_RES_INSERT,
     SQ_TIME_OF,
-    SQ_LOOKUP, /* + enum store_audit_attr */
-    SQ_AUDIT_SCAN = SQ_LOOKUP + STORE_AUDIT_ACCESS_KEY_ID + 1,
-    SQ_RES_SCAN,
+    SQ_LOOKUP,
+    SQ_AUDIT_SCAN,
+    SQ_MARK,
+    SQ_MARK_SET,
+    SQ_INDEX_INSERT,
     SQ_WIPE_RECORDS,
     SQ_WIPE_AUDIT,
-    SQ_WIPE_RES,
+    SQ_WIPE_INDEX,
+    SQ_WIPE_MARK,
     SQ_WIPE_HEAD,
     SQ_STMT_COUNT,
 };
 
-/* The lookup statements share one binding layout: ?1 account, ?2 attribute
- * value, ?3..?4 time range, ?5..?6 page bound, ?7 management only, ?8 limit. */
-#define SQ_LOOKUP_TAIL                                                                             \
-    " event_time_ms BETWEEN ?3 AND ?4 AND (event_time_ms < ?5 OR seq < ?6)"                        \
-    " AND (?7 = 0 OR management = 1) ORDER BY event_time_ms DESC, seq DESC LIMIT ?8"
-#define SQ_LOOKUP_BY(col)                                                                          \
-    "SELECT seq, event_time_ms, record FROM audit WHERE account_id = ?1 AND " col                  \
-    " = ?2 AND" SQ_LOOKUP_TAIL
-/* Without statistics SQLite would rather walk the account's whole log in time
- * order than sort the one or two rows that an event id finds. */
-#define SQ_LOOKUP_EVENT_ID                                                                         \
-    "SELECT seq, event_time_ms, record FROM audit INDEXED BY audit_event_id"                       \
-    " WHERE account_id = ?1 AND event_id = ?2 AND" SQ_LOOKUP_TAIL
-/* CROSS JOIN makes SQLite drive the query from the resource index. */
-#define SQ_LOOKUP_RES(col)                                                                         \
-    "SELECT a.seq, a.event_time_ms, a.record FROM audit_resources r CROSS JOIN audit a"            \
-    " ON a.seq = r.seq WHERE r.account_id = ?1 AND r." col " = ?2 AND r." col "_first = 1"         \
-    " AND r.event_time_ms BETWEEN ?3 AND ?4 AND (r.event_time_ms < ?5 OR r.seq < ?6)"              \
-    " AND (?7 = 0 OR a.management = 1) ORDER BY r.event_time_ms DESC, r.seq DESC LIMIT ?8"
+/* The lookup binds ?1 account, ?2 attribute value, ?3..?4 time range,
+ * ?5..?6 page bound, ?7 management only, ?8 limit, ?9 attribute. CROSS JOIN
+ * makes SQLite drive it from the index's range. */
+#define SQ_LOOKUP_SQL                                                                              \
+    "SELECT a.seq, a.event_time_ms, a.record FROM audit_index i CROSS JOIN audit a"                \
+    " ON a.seq = i.seq WHERE i.account_id = ?1 AND i.attr = ?9 AND i.value = ?2"                   \
+    " AND i.event_time_ms BETWEEN ?3 AND ?4 AND (i.event_time_ms < ?5 OR i.seq < ?6)"              \
+    " AND (?7 = 0 OR i.management = 1) ORDER BY i.event_time_ms DESC, i.seq DESC LIMIT ?8"
 
 #define SQ_AUDIT_COLS                                                                              \
     "seq, event_time_ms, account_id, event_id, event_name, event_source, username,"                \
-    " access_key_id, read_only, management, record, prev_hash, hash"
+    " access_key_id, read_only, management, record, prev_hash, hash, resources"
 
 static const struct {
     const char *name;
@@ -141,29 +148,20 @@ static const struct {
                                          " WHERE id = 1 AND seq = ?3 AND hash = ?4"},
     [SQ_AUDIT_INSERT] = {"audit_insert", "INSERT INTO audit (" SQ_AUDIT_COLS ")"
                                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                                         " ?11, ?12, ?13)"},
-    [SQ_RES_INSERT] = {"audit_res_insert",
-                       "INSERT INTO audit_resources (seq, idx, account_id, event_time_ms, type,"
-                       " name, type_first, name_first) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+                                         " ?11, ?12, ?13, ?14)"},
     [SQ_TIME_OF] = {"audit_time_of", "SELECT event_time_ms FROM audit WHERE seq = ?1"},
-    [SQ_LOOKUP + STORE_AUDIT_ANY] = {"lookup_any", "SELECT seq, event_time_ms, record FROM audit"
-                                                   " WHERE account_id = ?1 AND" SQ_LOOKUP_TAIL},
-    [SQ_LOOKUP + STORE_AUDIT_EVENT_ID] = {"lookup_event_id", SQ_LOOKUP_EVENT_ID},
-    [SQ_LOOKUP + STORE_AUDIT_EVENT_NAME] = {"lookup_event_name", SQ_LOOKUP_BY("event_name")},
-    [SQ_LOOKUP + STORE_AUDIT_READ_ONLY] = {"lookup_read_only", SQ_LOOKUP_BY("read_only")},
-    [SQ_LOOKUP + STORE_AUDIT_USERNAME] = {"lookup_username", SQ_LOOKUP_BY("username")},
-    [SQ_LOOKUP + STORE_AUDIT_RESOURCE_TYPE] = {"lookup_resource_type", SQ_LOOKUP_RES("type")},
-    [SQ_LOOKUP + STORE_AUDIT_RESOURCE_NAME] = {"lookup_resource_name", SQ_LOOKUP_RES("name")},
-    [SQ_LOOKUP + STORE_AUDIT_EVENT_SOURCE] = {"lookup_event_source", SQ_LOOKUP_BY("event_source")},
-    [SQ_LOOKUP +
-        STORE_AUDIT_ACCESS_KEY_ID] = {"lookup_access_key_id", SQ_LOOKUP_BY("access_key_id")},
+    [SQ_LOOKUP] = {"lookup", SQ_LOOKUP_SQL},
     [SQ_AUDIT_SCAN] = {"audit_scan", "SELECT " SQ_AUDIT_COLS " FROM audit WHERE seq >= ?1"
                                      " ORDER BY seq LIMIT ?2"},
-    [SQ_RES_SCAN] = {"audit_res_scan", "SELECT seq, type, name FROM audit_resources"
-                                       " WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq, idx"},
+    [SQ_MARK] = {"audit_mark", "SELECT seq FROM audit_indexed WHERE id = 1"},
+    [SQ_MARK_SET] = {"audit_mark_set", "UPDATE audit_indexed SET seq = ?1 WHERE id = 1"},
+    [SQ_INDEX_INSERT] = {"audit_index_insert",
+                         "INSERT OR IGNORE INTO audit_index (account_id, attr, value,"
+                         " event_time_ms, seq, management) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     [SQ_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records"},
     [SQ_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit"},
-    [SQ_WIPE_RES] = {"wipe_audit_resources", "DELETE FROM audit_resources"},
+    [SQ_WIPE_INDEX] = {"wipe_audit_index", "DELETE FROM audit_index"},
+    [SQ_WIPE_MARK] = {"wipe_audit_mark", "UPDATE audit_indexed SET seq = 0"},
     [SQ_WIPE_HEAD] = {"wipe_audit_head", "UPDATE audit_head SET seq = 0, hash = zeroblob(32)"},
 };
 
@@ -361,6 +359,22 @@ fail_txn:
     return false;
 }
 
+/* SQLite's own busy timeout sleeps in steps of 1 to 100 ms, which a commit
+ * waiting behind a short write of another connection (a scheduler lease) would
+ * pay in full. Retry every 50-250 µs instead, up to the same total. */
+static int sq_busy(void *unused, int count)
+{
+    MOAT_UNUSED(unused);
+    long step_us = count < 20 ? 50 : count < 200 ? 100 : 250;
+    /* ~1 ms over the first 20 tries, ~19 ms over the next 180, then 250 µs steps. */
+    long waited_us = count < 20 ? count * 50L : count < 200 ? 1000 + (count - 20) * 100L
+                                                               : 19000 + (count - 200) * 250L;
+    if (waited_us >= SQ_BUSY_TIMEOUT_MS * 1000L)
+        return 0;
+    usleep((useconds_t)step_us);
+    return 1;
+}
+
 static sqlite3 *open_db(const char *path, char *errbuf, size_t errlen)
 {
     sqlite3 *db = NULL;
@@ -372,7 +386,7 @@ static sqlite3 *open_db(const char *path, char *errbuf, size_t errlen)
         return NULL;
     }
     sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+    sqlite3_busy_handler(db, sq_busy, NULL);
     return db;
 }
 
@@ -451,7 +465,8 @@ static struct store_conn *sq_connect(struct store *base, bool writer)
     }
     /* The writer fsyncs the WAL at each commit; readers only read, and a write
      * on a reader connection is not promised to survive power loss. */
-    const char *pragmas = writer ? "PRAGMA synchronous=FULL; PRAGMA trusted_schema=OFF"
+    const char *pragmas = writer ? "PRAGMA synchronous=FULL; PRAGMA trusted_schema=OFF;"
+                                   " PRAGMA wal_autocheckpoint=0"
                                  : "PRAGMA synchronous=NORMAL; PRAGMA trusted_schema=OFF";
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         log_db(db, "connect pragmas");
@@ -727,14 +742,6 @@ static enum store_status sq_audit_head(struct store_conn *base, int64_t *seq, ui
     return res;
 }
 
-static bool first_of(const struct moat_slice *list, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (moat_slice_eq(list[j], list[i]))
-            return false;
-    return true;
-}
-
 static enum store_status sq_audit_append(struct store_conn *base,
                                          const struct store_audit_row *rows, size_t count)
 {
@@ -753,13 +760,19 @@ static enum store_status sq_audit_append(struct store_conn *base,
         return STORE_CONFLICT;
 
     sqlite3_stmt *ins = stmt(c, SQ_AUDIT_INSERT);
-    sqlite3_stmt *res = stmt(c, SQ_RES_INSERT);
-    if (!ins || !res)
+    if (!ins)
         return STORE_ERROR;
-    for (size_t i = 0; i < count; i++) {
+    struct moat_buf res;
+    moat_buf_init(&res, NULL, 256);
+    enum store_status out = STORE_OK;
+    for (size_t i = 0; i < count && out == STORE_OK; i++) {
         const struct store_audit_row *r = &rows[i];
-        if (faulted(c, ins))
-            return STORE_ERROR;
+        if (faulted(c, ins)) {
+            out = STORE_ERROR;
+            break;
+        }
+        res.len = 0;
+        store_resources_encode(&res, r);
         sqlite3_bind_int64(ins, 1, r->seq);
         sqlite3_bind_int64(ins, 2, r->event_time_ms);
         bind_text(ins, 3, r->account_id);
@@ -773,24 +786,11 @@ static enum store_status sq_audit_append(struct store_conn *base,
         bind_text(ins, 11, r->record);
         sqlite3_bind_blob(ins, 12, r->prev_hash, 32, SQLITE_STATIC);
         sqlite3_bind_blob(ins, 13, r->hash, 32, SQLITE_STATIC);
-        if (run(c, ins, SQ_AUDIT_INSERT) != STORE_OK)
-            return STORE_ERROR;
-        for (size_t j = 0; j < r->resource_count; j++) {
-            if (faulted(c, res))
-                return STORE_ERROR;
-            sqlite3_bind_int64(res, 1, r->seq);
-            sqlite3_bind_int64(res, 2, (int64_t)j);
-            bind_text(res, 3, r->account_id);
-            sqlite3_bind_int64(res, 4, r->event_time_ms);
-            bind_text(res, 5, r->resource_types[j]);
-            bind_text(res, 6, r->resource_names[j]);
-            sqlite3_bind_int(res, 7, first_of(r->resource_types, j));
-            sqlite3_bind_int(res, 8, first_of(r->resource_names, j));
-            if (run(c, res, SQ_RES_INSERT) != STORE_OK)
-                return STORE_ERROR;
-        }
+        bind_text(ins, 14, moat_buf_slice(&res));
+        out = run(c, ins, SQ_AUDIT_INSERT);
     }
-    return STORE_OK;
+    moat_buf_release(&res);
+    return out;
 }
 
 static enum store_status sq_audit_time_of(struct store_conn *base, int64_t seq, int64_t *time_ms)
@@ -818,14 +818,15 @@ static enum store_status sq_audit_lookup(struct store_conn *base, struct moat_ar
                                          struct store_audit_row **out, size_t *count)
 {
     struct sq_conn *c = conn_of(base);
-    enum sq_stmt id = (enum sq_stmt)(SQ_LOOKUP + q->attr);
-    sqlite3_stmt *st = stmt(c, id);
+    sqlite3_stmt *st = stmt(c, SQ_LOOKUP);
     if (!st)
         return STORE_ERROR;
     bind_text(st, 1, q->account_id);
     if (q->attr == STORE_AUDIT_READ_ONLY)
-        sqlite3_bind_int(st, 2, b->read_only);
-    else if (q->attr != STORE_AUDIT_ANY)
+        bind_text(st, 2, b->read_only ? MOAT_LIT("true") : MOAT_LIT("false"));
+    else if (q->attr == STORE_AUDIT_ANY)
+        bind_text(st, 2, MOAT_LIT(""));
+    else
         bind_text(st, 2, q->value);
     sqlite3_bind_int64(st, 3, b->lo_ms);
     sqlite3_bind_int64(st, 4, b->hi_ms);
@@ -833,6 +834,7 @@ static enum store_status sq_audit_lookup(struct store_conn *base, struct moat_ar
     sqlite3_bind_int64(st, 6, b->before_seq);
     sqlite3_bind_int(st, 7, q->management_only);
     sqlite3_bind_int64(st, 8, b->limit);
+    sqlite3_bind_int(st, 9, (int)q->attr);
     struct store_audit_row *rows = NULL;
     size_t n = 0, cap = 0;
     int rc;
@@ -846,7 +848,7 @@ static enum store_status sq_audit_lookup(struct store_conn *base, struct moat_ar
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
-        log_db(c->db, sq_sql[id].name);
+        log_db(c->db, sq_sql[SQ_LOOKUP].name);
         return STORE_ERROR;
     }
     *out = rows;
@@ -891,7 +893,8 @@ static enum store_status sq_audit_scan(struct store_conn *base, struct moat_aren
         r->read_only = sqlite3_column_int(st, 8) != 0;
         r->management = sqlite3_column_int(st, 9) != 0;
         r->record = column_slice(a, st, 10);
-        if (!column_hash(st, 11, r->prev_hash) || !column_hash(st, 12, r->hash))
+        if (!column_hash(st, 11, r->prev_hash) || !column_hash(st, 12, r->hash) ||
+            !store_resources_decode(a, column_slice(a, st, 13), r))
             bad = true;
     }
     sqlite3_reset(st);
@@ -900,44 +903,83 @@ static enum store_status sq_audit_scan(struct store_conn *base, struct moat_aren
         return STORE_ERROR;
     }
     if (bad) {
-        moat_log_error("store: sqlite audit row with a malformed hash");
+        moat_log_error("store: sqlite audit row with a malformed hash or resource list");
         return STORE_ERROR;
-    }
-    if (n > 0) {
-        /* Resources of the rows just read, merged in seq order. */
-        st = stmt(c, SQ_RES_SCAN);
-        if (!st)
-            return STORE_ERROR;
-        sqlite3_bind_int64(st, 1, rows[0].seq);
-        sqlite3_bind_int64(st, 2, rows[n - 1].seq);
-        size_t at = 0;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int64_t seq = sqlite3_column_int64(st, 0);
-            while (at < n && rows[at].seq < seq)
-                at++;
-            if (at == n || rows[at].seq != seq ||
-                rows[at].resource_count == STORE_AUDIT_MAX_RESOURCES)
-                continue;
-            struct store_audit_row *r = &rows[at];
-            r->resource_types[r->resource_count] = column_slice(a, st, 1);
-            r->resource_names[r->resource_count] = column_slice(a, st, 2);
-            r->resource_count++;
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
-            log_db(c->db, sq_sql[SQ_RES_SCAN].name);
-            return STORE_ERROR;
-        }
     }
     *out = rows;
     *count = n;
     return STORE_OK;
 }
 
+static enum store_status sq_audit_mark(struct store_conn *base, bool lock, int64_t *seq)
+{
+    /* A write transaction began IMMEDIATE: it holds the only write lock already. */
+    MOAT_UNUSED(lock);
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_MARK);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *seq = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return STORE_OK;
+    log_db(c->db, sq_sql[SQ_MARK].name);
+    return STORE_ERROR;
+}
+
+static enum store_status sq_audit_mark_set(struct store_conn *base, int64_t seq)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_MARK_SET);
+    if (!st || faulted(c, st))
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, seq);
+    return run(c, st, SQ_MARK_SET);
+}
+
+static enum store_status sq_audit_index_insert(struct store_conn *base,
+                                               const struct store_index_entry *e, size_t count)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_INDEX_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    for (size_t i = 0; i < count; i++) {
+        if (faulted(c, st))
+            return STORE_ERROR;
+        bind_text(st, 1, e[i].account_id);
+        sqlite3_bind_int(st, 2, e[i].attr);
+        bind_text(st, 3, e[i].value);
+        sqlite3_bind_int64(st, 4, e[i].event_time_ms);
+        sqlite3_bind_int64(st, 5, e[i].seq);
+        sqlite3_bind_int(st, 6, e[i].management);
+        if (run(c, st, SQ_INDEX_INSERT) != STORE_OK)
+            return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
+/* Copies the WAL back into the database without blocking the writer, so that
+ * its commits never pay for a checkpoint (the writer's own is switched off). */
+static enum store_status sq_checkpoint(struct store_conn *base)
+{
+    struct sq_conn *c = conn_of(base);
+    int log_frames = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED) {
+        log_db(c->db, "checkpoint");
+        return STORE_ERROR;
+    }
+    return STORE_OK;
+}
+
 static enum store_status sq_wipe(struct store_conn *base)
 {
     struct sq_conn *c = conn_of(base);
-    static const enum sq_stmt ids[] = {SQ_WIPE_RECORDS, SQ_WIPE_AUDIT, SQ_WIPE_RES, SQ_WIPE_HEAD};
+    static const enum sq_stmt ids[] = {SQ_WIPE_RECORDS, SQ_WIPE_AUDIT, SQ_WIPE_INDEX,
+                                       SQ_WIPE_MARK, SQ_WIPE_HEAD};
     for (size_t i = 0; i < MOAT_COUNT(ids); i++) {
         sqlite3_stmt *st = stmt(c, ids[i]);
         if (!st || faulted(c, st) || run(c, st, ids[i]) != STORE_OK)
@@ -958,11 +1000,8 @@ char *store_sqlite_plan(struct store_conn *base, struct moat_arena *a, const cha
         id = SQ_SCAN_OPEN;
     else if (strcmp(which, "count") == 0)
         id = SQ_COUNT;
-    else if (strncmp(which, "lookup:", 7) == 0) {
-        int attr = atoi(which + 7);
-        if (attr >= 0 && attr <= STORE_AUDIT_ACCESS_KEY_ID)
-            id = SQ_LOOKUP + attr;
-    }
+    else if (strncmp(which, "lookup", 6) == 0)
+        id = SQ_LOOKUP;
     if (id < 0)
         return NULL;
     char *sql = moat_arena_printf(a, "EXPLAIN QUERY PLAN %s", sq_sql[id].sql);
@@ -1002,5 +1041,9 @@ static const struct store_ops sq_ops = {
     .audit_time_of = sq_audit_time_of,
     .audit_lookup = sq_audit_lookup,
     .audit_scan = sq_audit_scan,
+    .audit_mark = sq_audit_mark,
+    .audit_mark_set = sq_audit_mark_set,
+    .audit_index_insert = sq_audit_index_insert,
+    .checkpoint = sq_checkpoint,
     .wipe = sq_wipe,
 };
