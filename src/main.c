@@ -202,7 +202,7 @@ static int cmd_serve(int argc, char **argv)
     }
     if (!start_logging(&srv.config))
         return 2;
-    if (!moat_server_open(&srv, true)) {
+    if (!moat_server_open(&srv, MOAT_OPEN_SERVE)) {
         moat_server_close(&srv);
         return 1;
     }
@@ -237,7 +237,7 @@ static int cmd_env(int argc, char **argv)
     moat_log_open(NULL, MOAT_LOG_WARN);
     if (!data_dir_exists(&srv.config))
         return 1;
-    if (!moat_server_open(&srv, false)) {
+    if (!moat_server_open(&srv, MOAT_OPEN_INSPECT)) {
         moat_server_close(&srv);
         return 1;
     }
@@ -285,7 +285,7 @@ static int cmd_audit(int argc, char **argv)
     moat_log_open(NULL, MOAT_LOG_WARN);
     if (!data_dir_exists(&srv.config))
         return 1;
-    if (!moat_server_open(&srv, false)) {
+    if (!moat_server_open(&srv, MOAT_OPEN_INSPECT)) {
         moat_server_close(&srv);
         return 1;
     }

@@ -208,17 +208,21 @@ out:
     return ok;
 }
 
-bool moat_server_open(struct moat_server *srv, bool announce)
+bool moat_server_open(struct moat_server *srv, enum moat_open_mode mode)
 {
     struct moat_config *cfg = &srv->config;
+    bool serve = mode == MOAT_OPEN_SERVE;
     srv->started_ms = moat_clock_monotonic_ms();
-    if (!ensure_data_dir(cfg->data_dir))
+    if (serve ? !ensure_data_dir(cfg->data_dir) : access(cfg->data_dir, R_OK | X_OK) != 0) {
+        if (!serve)
+            moat_log_error("no data directory %s (moat serve creates it)", cfg->data_dir);
         return false;
+    }
     char errbuf[512];
     size_t n = strlen(cfg->data_dir) + 32;
     srv->root_key_path = moat_xmalloc(n);
     snprintf(srv->root_key_path, n, "%s/root.key", cfg->data_dir);
-    srv->rootkey = rootkey_open(srv->root_key_path, true, errbuf, sizeof(errbuf));
+    srv->rootkey = rootkey_open(srv->root_key_path, serve, errbuf, sizeof(errbuf));
     if (!srv->rootkey) {
         moat_log_error("%s", errbuf);
         return false;
@@ -228,6 +232,11 @@ bool moat_server_open(struct moat_server *srv, bool announce)
     if (!url) {
         snprintf(dbpath, sizeof(dbpath), "sqlite://%s/moat.db", cfg->data_dir);
         url = dbpath;
+        if (!serve && access(dbpath + strlen("sqlite://"), R_OK) != 0) {
+            moat_log_error("no store in %s (moat serve creates it; give --store for another)",
+                           cfg->data_dir);
+            return false;
+        }
     }
     srv->store = store_open(url, errbuf, sizeof(errbuf));
     if (!srv->store) {
@@ -243,7 +252,7 @@ bool moat_server_open(struct moat_server *srv, bool announce)
             return false;
         }
     }
-    return bootstrap(srv, announce);
+    return serve ? bootstrap(srv, true) : true;
 }
 
 static _Atomic uint64_t state_generation = 1;

@@ -58,10 +58,16 @@ void moat_config_from_env(struct moat_config *cfg);
 /* The default data directory ($MOAT_DATA_DIR, else $HOME/.moat). */
 const char *moat_default_data_dir(void);
 
-/* Opens the data directory, root key and store, and bootstraps the default
- * account and its root access key on first start. Prints first-start
- * credentials to stdout when `announce`. False with a reason logged. */
-bool moat_server_open(struct moat_server *srv, bool announce);
+enum moat_open_mode {
+    MOAT_OPEN_SERVE,   /* create what is missing; print first-start credentials */
+    MOAT_OPEN_INSPECT, /* `moat env`, `moat audit verify`: create and change nothing */
+};
+
+/* Opens the data directory, root key and store. To serve, creates what is
+ * missing and bootstraps the default account and its root access key on first
+ * start (printing the credentials); to inspect, needs an existing data
+ * directory, root key and store and writes nothing. False with a reason logged. */
+bool moat_server_open(struct moat_server *srv, enum moat_open_mode mode);
 void moat_server_close(struct moat_server *srv);
 /* Runs the HTTP server until SIGTERM/SIGINT. */
 int moat_server_run(struct moat_server *srv);

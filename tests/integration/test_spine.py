@@ -427,8 +427,11 @@ def test_first_start_generates_credentials_and_restart_keeps_them(fresh_moat):
 
 def test_moat_env_output(fresh_moat):
     m = fresh_moat(pin_root=False)
+    store = ["--store", m.store_url] if m.store_url else []
+    before = sorted(os.listdir(m.data_dir))
     out = subprocess.run([MOAT_BIN, "env", "--data-dir", m.data_dir, "--listen",
-                          "127.0.0.1:%d" % m.port], capture_output=True, text=True, check=True).stdout
+                          "127.0.0.1:%d" % m.port] + store, capture_output=True, text=True,
+                         check=True).stdout
     env = dict(re.findall(r"export (\w+)=(\S+)", out))
     assert env["AWS_ENDPOINT_URL"] == m.endpoint
     assert env["AWS_REGION"] == "us-east-1"
@@ -436,6 +439,16 @@ def test_moat_env_output(fresh_moat):
     p = subprocess.run([MOAT_BIN, "env", "--data-dir", "/nonexistent/moat"], capture_output=True,
                        text=True)
     assert p.returncode != 0 and "no moat data" in p.stderr
+    # Inspecting writes nothing: no new files, and a data directory without a
+    # store is refused instead of being given a fresh account.
+    assert sorted(os.listdir(m.data_dir)) == before
+    empty = os.path.join(m.data_dir, "empty")
+    os.mkdir(empty, 0o700)
+    p = subprocess.run([MOAT_BIN, "env", "--data-dir", empty], capture_output=True, text=True)
+    assert p.returncode != 0 and os.listdir(empty) == []
+    p = subprocess.run([MOAT_BIN, "audit", "verify", "--data-dir", empty], capture_output=True,
+                       text=True)
+    assert p.returncode != 0 and os.listdir(empty) == []
 
 
 def test_sigterm_exits_cleanly(fresh_moat):
