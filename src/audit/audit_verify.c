@@ -90,7 +90,7 @@ bool audit_verify(struct store_conn *db, struct audit_verify_report *report)
 {
     memset(report, 0, sizeof(*report));
     uint8_t prev[32] = {0};
-    int64_t expect = 1;
+    int64_t expect = 1, orphan = 0;
     for (;;) {
         struct moat_arena *a = moat_arena_new(1 << 20);
         struct store_audit_row *rows;
@@ -99,6 +99,16 @@ bool audit_verify(struct store_conn *db, struct audit_verify_report *report)
             moat_arena_free(a);
             report->first_bad = expect;
             report->problem = "the audit log cannot be read";
+            return false;
+        }
+        /* The page's index entries, checked in the same pass: an entry removed
+         * or altered would hide a record from LookupEvents. */
+        int64_t bad_index = 0;
+        int64_t hi = count < VERIFY_PAGE ? INT64_MAX : rows[count - 1].seq;
+        if (store_audit_index_check(db, expect, hi, rows, count, &bad_index) != STORE_OK) {
+            moat_arena_free(a);
+            report->first_bad = expect;
+            report->problem = "the LookupEvents index cannot be read";
             return false;
         }
         for (size_t i = 0; i < count; i++) {
@@ -118,6 +128,10 @@ bool audit_verify(struct store_conn *db, struct audit_verify_report *report)
                 else
                     problem = audit_row_check(a, r);
             }
+            if (!problem && bad_index && bad_index <= r->seq) {
+                at = bad_index;
+                problem = "its LookupEvents index entries do not match the record (altered)";
+            }
             if (problem) {
                 report->first_bad = at;
                 report->problem = problem;
@@ -128,6 +142,8 @@ bool audit_verify(struct store_conn *db, struct audit_verify_report *report)
             expect++;
             report->records++;
         }
+        if (bad_index && (count == 0 || bad_index > rows[count - 1].seq))
+            orphan = bad_index; /* reported after the head, which explains a removed record */
         moat_arena_free(a);
         if (count < VERIFY_PAGE)
             break;
@@ -142,6 +158,11 @@ bool audit_verify(struct store_conn *db, struct audit_verify_report *report)
     if (head_seq != expect - 1 || (head_seq && memcmp(head_hash, prev, 32) != 0)) {
         report->first_bad = head_seq > expect - 1 ? expect : head_seq;
         report->problem = "records at the end of the chain were removed or the head was altered";
+        return false;
+    }
+    if (orphan) {
+        report->first_bad = orphan;
+        report->problem = "the LookupEvents index names a record that does not exist";
         return false;
     }
     return true;

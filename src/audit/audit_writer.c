@@ -354,6 +354,11 @@ void audit_writer_stop(struct audit_writer *w)
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->thread, NULL);
+    /* A clean stop leaves the LookupEvents index complete. */
+    int64_t mark;
+    bool more = true;
+    while (more && store_audit_index(w->index_db, 4096, &mark, &more) == STORE_OK)
+        ;
     pthread_mutex_lock(&w->cp_lock);
     w->cp_stopping = true;
     pthread_cond_signal(&w->cp_cond);

@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool has_prefix(const char *s, const char *prefix)
@@ -629,12 +630,25 @@ enum store_status store_audit_lookup(struct store_conn *c, struct moat_arena *a,
     return st;
 }
 
+#define STORE_INDEX_ENTRIES_MAX (7 + 2 * STORE_AUDIT_MAX_RESOURCES)
+
+static void add_entry(struct store_index_entry *e, const struct store_audit_row *r,
+                      enum store_audit_attr attr, struct moat_slice value)
+{
+    e->account_id = r->account_id;
+    e->attr = attr;
+    e->value = value;
+    e->event_time_ms = r->event_time_ms;
+    e->seq = r->seq;
+    e->management = r->management;
+}
+
 /* The index entries of one record: every attribute LookupEvents can search,
  * each resource type and name once. */
 static size_t index_entries(const struct store_audit_row *r, struct store_index_entry *e)
 {
     size_t n = 0;
-#define ENTRY(a, v)                                                                                    do {                                                                                                   e[n].account_id = r->account_id;                                                                   e[n].attr = (a);                                                                                   e[n].value = (v);                                                                                  e[n].event_time_ms = r->event_time_ms;                                                             e[n].seq = r->seq;                                                                                 e[n].management = r->management;                                                                   n++;                                                                                           } while (0)
+#define ENTRY(a, v) add_entry(&e[n++], r, (a), (v))
     ENTRY(STORE_AUDIT_ANY, MOAT_LIT(""));
     ENTRY(STORE_AUDIT_EVENT_ID, r->event_id);
     ENTRY(STORE_AUDIT_EVENT_NAME, r->event_name);
@@ -657,7 +671,69 @@ static size_t index_entries(const struct store_audit_row *r, struct store_index_
     return n;
 }
 
-#define STORE_INDEX_ENTRIES_MAX (7 + 2 * STORE_AUDIT_MAX_RESOURCES)
+static int entry_cmp(const void *pa, const void *pb)
+{
+    const struct store_index_entry *x = pa, *y = pb;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    if (x->attr != y->attr)
+        return x->attr < y->attr ? -1 : 1;
+    int d = moat_slice_cmp(x->value, y->value);
+    if (d)
+        return d;
+    d = moat_slice_cmp(x->account_id, y->account_id);
+    if (d)
+        return d;
+    if (x->event_time_ms != y->event_time_ms)
+        return x->event_time_ms < y->event_time_ms ? -1 : 1;
+    return (int)x->management - (int)y->management;
+}
+
+enum store_status store_audit_index_check(struct store_conn *c, int64_t lo, int64_t hi,
+                                          const struct store_audit_row *rows, size_t count,
+                                          int64_t *bad_seq)
+{
+    *bad_seq = 0;
+    if (!usable(c, "audit_index_check"))
+        return STORE_ERROR;
+    struct moat_arena *a = moat_arena_new(64 * 1024);
+    bool own = c->txn == STORE_TXN_NONE;
+    enum store_status st = own ? store_begin(c, false) : STORE_OK;
+    int64_t mark = 0;
+    struct store_index_entry *have = NULL;
+    size_t nhave = 0;
+    if (st == STORE_OK)
+        st = note(c, c->store->ops->audit_mark(c, false, &mark));
+    if (st == STORE_OK)
+        st = note(c, c->store->ops->audit_index_read(c, a, lo, hi, &have, &nhave));
+    if (own) {
+        if (st == STORE_OK)
+            st = store_commit(c);
+        else
+            (void)store_rollback(c);
+    }
+    if (st == STORE_OK) {
+        struct store_index_entry *want =
+            moat_arena_alloc(a, (count ? count : 1) * STORE_INDEX_ENTRIES_MAX * sizeof(*want));
+        size_t nwant = 0;
+        for (size_t i = 0; i < count; i++)
+            if (rows[i].seq <= mark)
+                nwant += index_entries(&rows[i], want + nwant);
+        qsort(want, nwant, sizeof(*want), entry_cmp);
+        if (nhave)
+            qsort(have, nhave, sizeof(*have), entry_cmp);
+        size_t i = 0;
+        while (i < nwant && i < nhave && entry_cmp(&want[i], &have[i]) == 0)
+            i++;
+        if (i < nwant || i < nhave) {
+            int64_t w = i < nwant ? want[i].seq : INT64_MAX;
+            int64_t h = i < nhave ? have[i].seq : INT64_MAX;
+            *bad_seq = w < h ? w : h;
+        }
+    }
+    moat_arena_free(a);
+    return st;
+}
 
 enum store_status store_audit_index(struct store_conn *c, size_t max_rows, int64_t *indexed_to,
                                     bool *more)

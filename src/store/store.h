@@ -175,6 +175,15 @@ enum store_status store_audit_scan(struct store_conn *c, struct moat_arena *a, i
 enum store_status store_audit_index(struct store_conn *c, size_t max_rows, int64_t *indexed_to,
                                     bool *more);
 
+/* `moat audit verify`: checks the LookupEvents index of the records with
+ * lo <= seq <= hi, which are rows[0..count) (none past the chain head): each
+ * record the index covers has exactly the entries its columns call for, and
+ * no entry names a record it does not cover. *bad_seq is the first record
+ * whose entries differ (0 when none), in one snapshot. */
+enum store_status store_audit_index_check(struct store_conn *c, int64_t lo, int64_t hi,
+                                          const struct store_audit_row *rows, size_t count,
+                                          int64_t *bad_seq);
+
 /* Housekeeping outside the writer's path: SQLite copies the write-ahead log
  * back into the database (a passive checkpoint) when it has grown; nothing
  * on PostgreSQL. c must not be in a transaction. */

@@ -98,6 +98,10 @@ struct store_ops {
     enum store_status (*audit_index_insert)(struct store_conn *c,
                                             const struct store_index_entry *entries,
                                             size_t count);
+    /* Every entry with lo <= seq <= hi, in no particular order. */
+    enum store_status (*audit_index_read)(struct store_conn *c, struct moat_arena *a, int64_t lo,
+                                          int64_t hi, struct store_index_entry **out,
+                                          size_t *count);
     /* May be NULL (nothing to do). */
     enum store_status (*checkpoint)(struct store_conn *c);
     /* Runs inside a write transaction that the front opened if needed. */

@@ -69,6 +69,7 @@ static const char *const pg_migrations[] = {
     " value text COLLATE \"C\" NOT NULL, event_time_ms bigint NOT NULL, seq bigint NOT NULL,"
     " management boolean NOT NULL,"
     " PRIMARY KEY (account_id, attr, value, event_time_ms, seq));"
+    "CREATE INDEX audit_index_seq ON audit_index (seq);"
     "CREATE TABLE audit_indexed (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL);"
     "INSERT INTO audit_indexed VALUES (1, 0);",
 };
@@ -96,6 +97,7 @@ enum pg_stmt {
     PG_MARK_LOCK,
     PG_MARK_SET,
     PG_INDEX_INSERT,
+    PG_INDEX_READ,
     PG_WIPE_RECORDS,
     PG_WIPE_AUDIT,
     PG_WIPE_INDEX,
@@ -181,6 +183,10 @@ static const struct {
                          " management) SELECT * FROM unnest($1, $2, $3, $4, $5, $6)"
                          " ON CONFLICT DO NOTHING",
                          "TITLLO"},
+    [PG_INDEX_READ] = {"audit_index_read",
+                       "SELECT account_id, attr, value, event_time_ms, seq, management"
+                       " FROM audit_index WHERE seq BETWEEN $1 AND $2",
+                       "ll"},
     [PG_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records", ""},
     [PG_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit", ""},
     [PG_WIPE_INDEX] = {"wipe_audit_index", "DELETE FROM audit_index", ""},
@@ -300,6 +306,14 @@ static int64_t get_int8(const PGresult *res, int row, int col)
     for (int i = 0; i < 8; i++)
         v = v << 8 | p[i];
     return (int64_t)v;
+}
+
+static int32_t get_int4(const PGresult *res, int row, int col)
+{
+    const uint8_t *p = (const uint8_t *)PQgetvalue(res, row, col);
+    if (PQgetlength(res, row, col) != 4)
+        return 0;
+    return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
 }
 
 static bool get_bool(const PGresult *res, int row, int col)
@@ -1053,6 +1067,33 @@ static enum store_status pg_audit_index_insert(struct store_conn *base,
     return st;
 }
 
+static enum store_status pg_audit_index_read(struct store_conn *base, struct moat_arena *a,
+                                             int64_t lo, int64_t hi,
+                                             struct store_index_entry **out, size_t *count)
+{
+    struct pg_conn *c = conn_of(base);
+    struct pg_params p = {0};
+    p_int8(&p, lo);
+    p_int8(&p, hi);
+    PGresult *res = exec_stmt(c, PG_INDEX_READ, &p, PGRES_TUPLES_OK);
+    if (!res)
+        return STORE_ERROR;
+    int n = PQntuples(res);
+    struct store_index_entry *e = n ? moat_arena_calloc(a, (size_t)n * sizeof(*e)) : NULL;
+    for (int i = 0; i < n; i++) {
+        e[i].account_id = get_slice(a, res, i, 0);
+        e[i].attr = get_int4(res, i, 1);
+        e[i].value = get_slice(a, res, i, 2);
+        e[i].event_time_ms = get_int8(res, i, 3);
+        e[i].seq = get_int8(res, i, 4);
+        e[i].management = get_bool(res, i, 5);
+    }
+    PQclear(res);
+    *out = e;
+    *count = (size_t)n;
+    return STORE_OK;
+}
+
 static enum store_status pg_wipe(struct store_conn *base)
 {
     struct pg_conn *c = conn_of(base);
@@ -1093,5 +1134,6 @@ static const struct store_ops pg_ops = {
     .audit_mark = pg_audit_mark,
     .audit_mark_set = pg_audit_mark_set,
     .audit_index_insert = pg_audit_index_insert,
+    .audit_index_read = pg_audit_index_read,
     .wipe = pg_wipe,
 };

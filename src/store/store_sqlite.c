@@ -63,6 +63,7 @@ static const char *const sq_migrations[] = {
     " account_id TEXT NOT NULL, attr INTEGER NOT NULL, value TEXT NOT NULL,"
     " event_time_ms INTEGER NOT NULL, seq INTEGER NOT NULL, management INTEGER NOT NULL,"
     " PRIMARY KEY (account_id, attr, value, event_time_ms, seq)) WITHOUT ROWID;"
+    "CREATE INDEX audit_index_seq ON audit_index (seq);" /* moat audit verify */
     "CREATE TABLE audit_indexed (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);"
     "INSERT INTO audit_indexed VALUES (1, 0);",
 };
@@ -93,6 +94,7 @@ enum sq_stmt {
     SQ_MARK,
     SQ_MARK_SET,
     SQ_INDEX_INSERT,
+    SQ_INDEX_READ,
     SQ_WIPE_RECORDS,
     SQ_WIPE_AUDIT,
     SQ_WIPE_INDEX,
@@ -160,6 +162,9 @@ static const struct {
                          " event_time_ms, seq, management) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
     [SQ_WIPE_RECORDS] = {"wipe_records", "DELETE FROM records"},
     [SQ_WIPE_AUDIT] = {"wipe_audit", "DELETE FROM audit"},
+    [SQ_INDEX_READ] = {"audit_index_read",
+                       "SELECT account_id, attr, value, event_time_ms, seq, management"
+                       " FROM audit_index WHERE seq BETWEEN ?1 AND ?2"},
     [SQ_WIPE_INDEX] = {"wipe_audit_index", "DELETE FROM audit_index"},
     [SQ_WIPE_MARK] = {"wipe_audit_mark", "UPDATE audit_indexed SET seq = 0"},
     [SQ_WIPE_HEAD] = {"wipe_audit_head", "UPDATE audit_head SET seq = 0, hash = zeroblob(32)"},
@@ -961,6 +966,39 @@ static enum store_status sq_audit_index_insert(struct store_conn *base,
     return STORE_OK;
 }
 
+static enum store_status sq_audit_index_read(struct store_conn *base, struct moat_arena *a,
+                                             int64_t lo, int64_t hi,
+                                             struct store_index_entry **out, size_t *count)
+{
+    struct sq_conn *c = conn_of(base);
+    sqlite3_stmt *st = stmt(c, SQ_INDEX_READ);
+    if (!st)
+        return STORE_ERROR;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    struct store_index_entry *e = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        e = store_grow(a, e, sizeof(*e), n, &cap);
+        e[n].account_id = column_slice(a, st, 0);
+        e[n].attr = sqlite3_column_int(st, 1);
+        e[n].value = column_slice(a, st, 2);
+        e[n].event_time_ms = sqlite3_column_int64(st, 3);
+        e[n].seq = sqlite3_column_int64(st, 4);
+        e[n].management = sqlite3_column_int(st, 5) != 0;
+        n++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_db(c->db, sq_sql[SQ_INDEX_READ].name);
+        return STORE_ERROR;
+    }
+    *out = e;
+    *count = n;
+    return STORE_OK;
+}
+
 /* Copies the WAL back into the database without blocking the writer, so that
  * its commits never pay for a checkpoint (the writer's own is switched off). */
 static enum store_status sq_checkpoint(struct store_conn *base)
@@ -1044,6 +1082,7 @@ static const struct store_ops sq_ops = {
     .audit_mark = sq_audit_mark,
     .audit_mark_set = sq_audit_mark_set,
     .audit_index_insert = sq_audit_index_insert,
+    .audit_index_read = sq_audit_index_read,
     .checkpoint = sq_checkpoint,
     .wipe = sq_wipe,
 };

@@ -47,6 +47,10 @@ def _pg_database_url(base_url):
     return urllib.parse.urlunparse(u._replace(path="/" + name))
 
 
+class PortTaken(Exception):
+    pass
+
+
 class Moat:
     """One running moat serve with its own data directory."""
 
@@ -73,7 +77,20 @@ class Moat:
         self.expect_unclean_exit = False
         self.log_path = os.path.join(self.data_dir, "moat.log")
         self.stdout_path = os.path.join(self.data_dir, "stdout.txt")
-        self.start()
+        # free_port() only suggests a port: under parallel test workers another
+        # server can take it first, and moat then exits with "in use": new ports.
+        for attempt in range(5):
+            try:
+                self.start()
+                break
+            except PortTaken:
+                for path in (self.log_path, self.stdout_path):
+                    if os.path.exists(path):
+                        os.unlink(path)
+                self.port = free_port()
+                self.tls_port = free_port() if tls else None
+        else:
+            raise RuntimeError("no free port for moat after 5 attempts")
         if pin_root:
             self.access_key, self.secret_key = ROOT_KEY_ID, ROOT_SECRET
         else:
@@ -104,6 +121,8 @@ class Moat:
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:
+                if "Address already in use" in self.read_stdout() + self.read_log():
+                    raise PortTaken()
                 raise RuntimeError("moat exited with %s:\n%s\n%s" % (
                     self.proc.returncode, self.read_stdout(), self.read_log()))
             try:

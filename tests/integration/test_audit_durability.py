@@ -108,7 +108,26 @@ def test_verify_detects_tampering(fresh_moat):
     db.run("UPDATE audit SET username = 'root' WHERE seq = 4")
     assert verify(m)[0] == 0
 
-    # 5. a record altered and its own hash recomputed: the next link breaks
+    # 5. LookupEvents index entries removed, altered or invented (records intact);
+    # a clean stop left the index complete
+    assert db.run("SELECT seq FROM audit_indexed") == [("9",)]
+    db.run("CREATE TABLE saved AS SELECT * FROM audit_index WHERE seq = 5")
+    db.run("DELETE FROM audit_index WHERE seq = 5")
+    broken_at(5, "LookupEvents index entries")
+    db.run("INSERT INTO audit_index SELECT * FROM saved")
+    db.run("DROP TABLE saved")
+    assert verify(m)[0] == 0
+    db.run("UPDATE audit_index SET value = 'mallory' WHERE seq = 6 AND value = 'root'")
+    broken_at(6, "LookupEvents index entries")
+    db.run("UPDATE audit_index SET value = 'root' WHERE seq = 6 AND value = 'mallory'")
+    assert verify(m)[0] == 0
+    db.run("INSERT INTO audit_index SELECT account_id, attr, value, event_time_ms, 4242,"
+           " management FROM audit_index WHERE seq = 2")
+    broken_at(4242, "does not exist")
+    db.run("DELETE FROM audit_index WHERE seq = 4242")
+    assert verify(m)[0] == 0
+
+    # 6. a record altered and its own hash recomputed: the next link breaks
     prev_hex, record = db.run("SELECT %s, record FROM audit WHERE seq = 6" %
                               db.hexof("prev_hash"))[0]
     forged = record.replace("GenerateRandom", "GenerateRandoY")
@@ -116,6 +135,9 @@ def test_verify_detects_tampering(fresh_moat):
                        forged.encode()).hexdigest()
     db.run("UPDATE audit SET record = replace(record, 'GenerateRandom', 'GenerateRandoY'),"
            " event_name = 'GenerateRandoY', hash = %s WHERE seq = 6" % db.blob(h))
+    broken_at(6, "LookupEvents index entries")
+    db.run("UPDATE audit_index SET value = 'GenerateRandoY' WHERE seq = 6"
+           " AND value = 'GenerateRandom'")
     broken_at(7, "previous-hash link")
     m.start()  # the harness stops it again at the end
 
