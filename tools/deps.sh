@@ -9,7 +9,7 @@ what=${1:-build}
 pkgs="build-essential pkg-config libssl-dev libsqlite3-dev libpq-dev libpcre2-dev zlib1g-dev"
 case "$what" in
 test|bench)
-    pkgs="$pkgs clang libclang-rt-14-dev postgresql-15 postgresql-client-15 python3-pytest"
+    pkgs="$pkgs clang libclang-rt-14-dev postgresql-15 postgresql-client-15 python3-pytest python3-pytest-xdist"
     pkgs="$pkgs python3-boto3 awscli python3-cryptography curl sqlite3 openssl ca-certificates zbar-tools"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs npm"
     command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"

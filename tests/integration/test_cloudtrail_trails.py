@@ -48,6 +48,7 @@ def test_create_get_describe_list(ct):
     assert status["IsLogging"] is False and "LatestDeliveryError" not in status
 
 
+@pytest.mark.slow  # a long aws CLI flow: run with each client, not each store
 def test_create_trail_with_the_cli(fresh_moat):
     m = fresh_moat()
     out = m.aws("cloudtrail", "create-trail", "--name", "cli-trail", "--s3-bucket-name",

@@ -417,6 +417,7 @@ def test_resource_arns_with_paths_and_variables(moat):
         ui.list_access_keys(UserName=inside)
 
 
+@pytest.mark.slow  # a long aws CLI flow: run with each client, not each store
 def test_aws_cli_user_flow(moat, tmp_path):
     u = name("cli")
     out = moat.aws("iam", "create-user", "--user-name", u)

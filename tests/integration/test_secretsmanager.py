@@ -621,6 +621,7 @@ def test_last_accessed_date(sm):
     assert versions[0]["VersionId"] == v and versions[0]["LastAccessedDate"].timestamp() == today
 
 
+@pytest.mark.slow  # a long aws CLI flow: run with each client, not each store
 def test_cli_lifecycle(moat, tmp_path):
     name = uniq("cli/life")
     moat.aws("secretsmanager", "create-secret", "--name", name, "--description", "d",

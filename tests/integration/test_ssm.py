@@ -687,6 +687,7 @@ def test_public_global_infrastructure(ssm):
 # ---- the aws CLI ------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a long aws CLI flow: run with each client, not each store
 def test_cli(moat):
     base = uniq("/cli")
     out = moat.aws("ssm", "put-parameter", "--name", base + "/db-url", "--type", "SecureString",
