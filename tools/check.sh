@@ -8,13 +8,13 @@
 #      botocore found on SQLite
 #   5. the sanitizer build (ASan+UBSan) runs the unit tests and the integration
 #      tests on a PostgreSQL store (without SKIP_SAN's sanitizer, the normal build does)
-#   6. every fuzz target runs for FUZZ_SECONDS (default 15) over its corpus
+#   6. every fuzz target runs for FUZZ_SECONDS (default 10) over its corpus
 # Environment: JOBS (default 2), TEST_WORKERS (default 3), FUZZ_SECONDS, SKIP_SAN=1, SKIP_FUZZ=1 for quick local runs.
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 JOBS=${JOBS:-2}
-FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 export MOAT_SHARED="${MOAT_SHARED:-$ROOT/../shared}"
 START=$(date +%s)
 step() { echo "==> [$(($(date +%s) - START))s] $*"; }

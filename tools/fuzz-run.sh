@@ -1,5 +1,5 @@
 #!/bin/sh
-# fuzz-run.sh TARGET: runs one libFuzzer target for FUZZ_SECONDS (default 15) over a
+# fuzz-run.sh TARGET: runs one libFuzzer target for FUZZ_SECONDS (default 10) over a
 # copy of its corpus (fuzz/<name>/corpus) with its dictionary, if any. On a crash,
 # prints the end of the log and where the reproducer is, and fails.
 set -eu
@@ -11,7 +11,7 @@ work=$(mktemp -d)
 dict=""
 [ -f "fuzz/$name/$name.dict" ] && dict="-dict=fuzz/$name/$name.dict"
 # shellcheck disable=SC2086
-if "$t" -max_total_time="${FUZZ_SECONDS:-15}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
+if "$t" -max_total_time="${FUZZ_SECONDS:-10}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 $dict \
     -artifact_prefix="$work/" "$work" >"$work/log" 2>&1; then
     echo "  $name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/log" | grep -o '[0-9]*$' || echo '?') runs"
     rm -rf "$work"

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Replay one correctly SigV4-signed AWS request with wrk and report throughput.
 
-(bench/kms copy of shared/bench/sigv4_wrk.py with one more op: kms-sign, ECDSA on
-an ECC_NIST_P256 key.)
+(bench/kms copy of shared/bench/sigv4_wrk.py with more ops: kms-sign, ECDSA on an
+ECC_NIST_P256 key; iam-get-user and sts-assume-role, an IAM read and STS issuing
+temporary credentials.)
 
 For one --op it:
   (a) creates the resources the op needs, idempotently, with boto3;
@@ -50,6 +51,8 @@ OPS = [
     "secrets-get",
     "ssm-get",
     "sts-get-caller-identity",
+    "iam-get-user",
+    "sts-assume-role",
     "s3-put-1k",
     "s3-get-1k",
 ]
@@ -118,6 +121,35 @@ def ensure_kms_key(endpoint, region):
     return key_id
 
 
+IAM_USER = f"{PREFIX}-user"
+IAM_ROLE = f"{PREFIX}-role"
+
+
+def ensure_iam_user(endpoint, region):
+    iam = make_client("iam", endpoint, region)
+    try:
+        iam.get_user(UserName=IAM_USER)
+    except botocore.exceptions.ClientError as e:
+        if _code(e) != "NoSuchEntity":
+            raise
+        iam.create_user(UserName=IAM_USER)
+    return IAM_USER
+
+
+def ensure_iam_role(endpoint, region):
+    iam = make_client("iam", endpoint, region)
+    try:
+        return iam.get_role(RoleName=IAM_ROLE)["Role"]["Arn"]
+    except botocore.exceptions.ClientError as e:
+        if _code(e) != "NoSuchEntity":
+            raise
+    account = make_client("sts", endpoint, region).get_caller_identity()["Account"]
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+        "Action": "sts:AssumeRole"}]}
+    return iam.create_role(RoleName=IAM_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
 def ensure_kms_sign_key(endpoint, region):
     kms = make_client("kms", endpoint, region)
     try:
@@ -178,6 +210,10 @@ def setup(op, endpoint, region):
         if op == "kms-decrypt":
             kms = make_client("kms", endpoint, region)
             ctx["ciphertext"] = kms.encrypt(KeyId=ctx["key_id"], Plaintext=PLAINTEXT_64)["CiphertextBlob"]
+    elif op == "iam-get-user":
+        ctx["user"] = ensure_iam_user(endpoint, region)
+    elif op == "sts-assume-role":
+        ctx["role_arn"] = ensure_iam_role(endpoint, region)
     elif op == "secrets-get":
         ctx["secret"] = ensure_secret(endpoint, region)
     elif op == "ssm-get":
@@ -207,6 +243,10 @@ def _call(op, endpoint, region, ctx):
         return "ssm", lambda c: c.get_parameter(Name=ctx["param"], WithDecryption=True)
     if op == "sts-get-caller-identity":
         return "sts", lambda c: c.get_caller_identity()
+    if op == "iam-get-user":
+        return "iam", lambda c: c.get_user(UserName=ctx["user"])
+    if op == "sts-assume-role":
+        return "sts", lambda c: c.assume_role(RoleArn=ctx["role_arn"], RoleSessionName="bench")
     if op == "s3-put-1k":
         return "s3", lambda c: c.put_object(Bucket=ctx["bucket"], Key=PUT_KEY, Body=BODY_1K)
     if op == "s3-get-1k":
