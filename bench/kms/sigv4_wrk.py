@@ -79,7 +79,7 @@ class _Captured(Exception):
 VERIFY_TLS = os.environ.get("BENCH_VERIFY_TLS", "1") != "0"
 
 
-def make_client(service, endpoint, region, **extra_cfg):
+def make_client(service, endpoint, region, creds=None, **extra_cfg):
     cfg = Config(
         retries={"max_attempts": 1, "mode": "standard"},
         s3={"addressing_style": "path"},
@@ -88,7 +88,9 @@ def make_client(service, endpoint, region, **extra_cfg):
         **extra_cfg,
     )
     kwargs = dict(endpoint_url=endpoint, region_name=region, config=cfg, verify=VERIFY_TLS)
-    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+    if creds:
+        kwargs.update(aws_access_key_id=creds[0], aws_secret_access_key=creds[1])
+    elif not os.environ.get("AWS_ACCESS_KEY_ID"):
         kwargs.update(aws_access_key_id="benchtest", aws_secret_access_key="benchtest")
     return boto3.client(service, **kwargs)
 
@@ -148,6 +150,20 @@ def ensure_iam_role(endpoint, region):
         "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
         "Action": "sts:AssumeRole"}]}
     return iam.create_role(RoleName=IAM_ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+def ensure_iam_user_keys(endpoint, region, role_arn):
+    """The bench user, allowed sts:AssumeRole on the role, and a fresh access key."""
+    iam = make_client("iam", endpoint, region)
+    user = ensure_iam_user(endpoint, region)
+    iam.put_user_policy(UserName=user, PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}]}))
+    for k in iam.list_access_keys(UserName=user)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user, AccessKeyId=k["AccessKeyId"])
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    time.sleep(0.5)  # a new key may take a moment to be usable on some servers
+    return key["AccessKeyId"], key["SecretAccessKey"]
 
 
 def ensure_kms_sign_key(endpoint, region):
@@ -213,7 +229,9 @@ def setup(op, endpoint, region):
     elif op == "iam-get-user":
         ctx["user"] = ensure_iam_user(endpoint, region)
     elif op == "sts-assume-role":
+        # A root user may not assume roles (AWS's rule): an IAM user allowed to does.
         ctx["role_arn"] = ensure_iam_role(endpoint, region)
+        ctx["creds"] = ensure_iam_user_keys(endpoint, region, ctx["role_arn"])
     elif op == "secrets-get":
         ctx["secret"] = ensure_secret(endpoint, region)
     elif op == "ssm-get":
@@ -256,7 +274,7 @@ def _call(op, endpoint, region, ctx):
 
 def build_signed_request(op, endpoint, region, ctx):
     service, fn = _call(op, endpoint, region, ctx)
-    client = make_client(service, endpoint, region)
+    client = make_client(service, endpoint, region, creds=ctx.get("creds"))
 
     def grab(request, **kwargs):
         raise _Captured(request)
