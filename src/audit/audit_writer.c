@@ -62,7 +62,7 @@ struct audit_writer {
     struct store_conn *index_db;
     int64_t head_seq;   /* last record committed */
     int64_t indexed_to; /* the index's mark as last seen */
-    int64_t last_index_ms;
+    int64_t last_batch_ms; /* monotonic ms at the end of the last batch */
     /* The checkpointer copies SQLite's log back into the database, off the
      * writer's path (the writer's connection never checkpoints itself). */
     pthread_t checkpointer;
@@ -72,11 +72,20 @@ struct audit_writer {
     struct store_conn *cp_db;
 };
 
-#define INDEX_BATCH 256
-/* Index when idle at most this often, or at once past INDEX_LAG records. */
-#define INDEX_EVERY_MS 250
-#define INDEX_LAG 4096
+/* The index is built when the writer has been idle for INDEX_IDLE_MS, INDEX_BATCH
+ * records a step (a call that arrives meanwhile waits one step, ~2 ms). Under
+ * sustained load it is deferred until it lags by INDEX_LAG records (lookups then
+ * match at most that many records directly), and then every batch is followed
+ * by a step of INDEX_CATCH_UP records. */
+#define INDEX_BATCH 64
+#define INDEX_IDLE_MS 10
+#ifndef INDEX_LAG
+#define INDEX_LAG 16384
+#endif
+#define INDEX_CATCH_UP 256
+#ifndef CHECKPOINT_EVERY_MS
 #define CHECKPOINT_EVERY_MS 250
+#endif
 
 /* A call's records and those of the calls made on its behalf, children first,
  * appended to *rows (an arena array grown as needed). `db` decides whether the
@@ -202,19 +211,12 @@ static struct timespec deadline_ms(int64_t ms)
     return until;
 }
 
-/* One indexing step on the writer's thread: when no call waits (at most every
- * INDEX_EVERY_MS), or whenever the index lags by INDEX_LAG records. */
-static void index_step(struct audit_writer *w, bool idle)
+/* One indexing step on the writer's thread, of at most max_rows records. */
+static void index_step(struct audit_writer *w, size_t max_rows)
 {
-    int64_t lag = w->head_seq - w->indexed_to;
-    int64_t now = mono_ns() / 1000000;
-    bool due = lag >= INDEX_LAG || (idle && lag > 0 && now - w->last_index_ms >= INDEX_EVERY_MS);
-    if (!due)
-        return;
-    w->last_index_ms = now;
     int64_t mark;
     bool more;
-    if (store_audit_index(w->index_db, INDEX_BATCH, &mark, &more) == STORE_OK) {
+    if (store_audit_index(w->index_db, max_rows, &mark, &more) == STORE_OK) {
         /* Without `more`, the index covers every record committed so far,
          * this writer's and any other node's. */
         w->indexed_to = mark;
@@ -222,6 +224,8 @@ static void index_step(struct audit_writer *w, bool idle)
             w->head_seq = mark;
         else if (w->head_seq <= mark)
             w->head_seq = mark + 1;
+    } else {
+        w->indexed_to = w->head_seq; /* logged by the store; retried after the next batch */
     }
 }
 
@@ -248,15 +252,15 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&w->lock);
         while (!w->head && !w->stopping) {
+            int64_t idle_ms = mono_ns() / 1000000 - w->last_batch_ms;
             bool lagging = w->head_seq > w->indexed_to;
-            if (lagging) {
+            if (lagging && idle_ms >= INDEX_IDLE_MS) {
                 pthread_mutex_unlock(&w->lock);
-                index_step(w, true);
+                index_step(w, INDEX_BATCH);
                 pthread_mutex_lock(&w->lock);
-                if (w->head || w->stopping)
-                    break;
+                continue;
             }
-            struct timespec until = deadline_ms(INDEX_EVERY_MS);
+            struct timespec until = deadline_ms(lagging ? INDEX_IDLE_MS - idle_ms : 1000);
             pthread_cond_timedwait(&w->cond, &w->lock, &until);
         }
         if (!w->head && w->stopping) {
@@ -296,7 +300,9 @@ static void *writer_main(void *arg)
         w->queued -= n;
         pthread_mutex_unlock(&w->lock);
         run_batch(w, batch, n);
-        index_step(w, false);
+        w->last_batch_ms = mono_ns() / 1000000;
+        if (w->head_seq - w->indexed_to >= INDEX_LAG)
+            index_step(w, INDEX_CATCH_UP);
     }
     free(batch);
     moat_thread_cleanup_now();
