@@ -73,10 +73,10 @@ struct audit_writer {
 };
 
 /* The index is built when the writer has been idle for INDEX_IDLE_MS, INDEX_BATCH
- * records a step (a call that arrives meanwhile waits one step, ~2 ms). Under
+ * records a step (a call that arrives meanwhile waits one step, ~3 ms). Under
  * sustained load it is deferred until it lags by INDEX_LAG records (lookups then
  * match at most that many records directly), and then every batch is followed
- * by a step of INDEX_CATCH_UP records. */
+ * by a step of twice its records (INDEX_BATCH to INDEX_CATCH_UP). */
 #define INDEX_BATCH 64
 #define INDEX_IDLE_MS 10
 #ifndef INDEX_LAG
@@ -299,10 +299,16 @@ static void *writer_main(void *arg)
             w->tail = NULL;
         w->queued -= n;
         pthread_mutex_unlock(&w->lock);
+        int64_t before = w->head_seq;
         run_batch(w, batch, n);
         w->last_batch_ms = mono_ns() / 1000000;
-        if (w->head_seq - w->indexed_to >= INDEX_LAG)
-            index_step(w, INDEX_CATCH_UP);
+        if (w->head_seq - w->indexed_to >= INDEX_LAG) {
+            /* Twice what the batch added: the lag shrinks, and no step holds
+             * the next batch much longer than this one took. */
+            int64_t step = 2 * (w->head_seq - before);
+            index_step(w, (size_t)(step < INDEX_BATCH ? INDEX_BATCH
+                                   : step > INDEX_CATCH_UP ? INDEX_CATCH_UP : step));
+        }
     }
     free(batch);
     moat_thread_cleanup_now();
