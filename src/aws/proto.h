@@ -8,6 +8,10 @@
 #include "core/buf.h"
 #include "core/error.h"
 
+/* Epoch-seconds timestamps on the wire are accepted below this magnitude (past
+ * year 300 000), in every protocol alike, so that milliseconds never overflow. */
+#define PROTO_EPOCH_SECONDS_LIMIT 10000000000000LL
+
 extern const struct moat_error_kind proto_serialization_exception; /* JSON, 400 */
 extern const struct moat_error_kind proto_malformed_query;         /* Query, 400 */
 

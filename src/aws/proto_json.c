@@ -152,7 +152,8 @@ struct moat_error *proto_json_convert(struct moat_arena *a, const struct moat_sh
     case MOAT_SHAPE_TIMESTAMP: {
         double d;
         int64_t ms;
-        if (j->type == MOAT_V_NUMBER && number_to_double(j->u.s, &d) && fabs(d) < 1e13) {
+        if (j->type == MOAT_V_NUMBER && number_to_double(j->u.s, &d) &&
+            fabs(d) < (double)PROTO_EPOCH_SECONDS_LIMIT) {
             *out = moat_value_timestamp(a, (int64_t)llround(d * 1000.0));
         } else if (j->type == MOAT_V_STRING && moat_time_parse_iso8601(j->u.s, &ms)) {
             *out = moat_value_timestamp(a, ms);

@@ -155,7 +155,8 @@ static struct moat_error *decode_scalar(struct qdecoder *d, const struct moat_sh
         int64_t ms;
         if (!moat_time_parse_iso8601(text, &ms)) {
             int64_t secs;
-            if (!moat_slice_to_i64(text, &secs))
+            if (!moat_slice_to_i64(text, &secs) || secs >= PROTO_EPOCH_SECONDS_LIMIT ||
+                secs <= -PROTO_EPOCH_SECONDS_LIMIT)
                 return moat_error_new(a, d->invalid, "Invalid timestamp value '%.*s' for %.*s",
                                       MOAT_FMT(text), MOAT_FMT(key));
             ms = secs * 1000;

@@ -42,7 +42,7 @@ MOAT_TEST(json_type_errors)
     const char *bad[] = {"{\"Name\":1}", "{\"Count\":\"3\"}", "{\"Count\":3.5}",
                          "{\"Flag\":\"true\"}", "{\"Secret\":\"***\"}", "{\"Tags\":{}}",
                          "{\"Tags\":[1]}", "{\"Context\":[]}", "[]", "{\"Count\":99999999999}",
-                         "{\"Name\":\"x\"", "nul"};
+                         "{\"Name\":\"x\"", "nul", "{\"When\":20157715777773}"};
     for (size_t i = 0; i < MOAT_COUNT(bad); i++) {
         struct moat_value *in;
         struct moat_error *e = proto_json_decode(a, &s_in, moat_slice_cstr(bad[i]), &in);
@@ -120,8 +120,10 @@ MOAT_TEST(query_decode)
     CHECK(!proto_query_decode(a, &s_in, &f2, &invalid, &in));
     CHECK(moat_get(in, IN_TAGS) && moat_get(in, IN_TAGS)->count == 0);
 
+    /* Epoch seconds past the bound every protocol shares (milliseconds would overflow). */
     const char *bad[] = {"Count=abc", "Flag=yes", "Secret=!!", "When=yesterday",
-                         "Count=99999999999"};
+                         "Count=99999999999", "When=20157715777773",
+                         "When=-9223372036854775807"};
     for (size_t i = 0; i < MOAT_COUNT(bad); i++) {
         struct proto_form f = {0};
         CHECK(proto_form_parse(a, moat_slice_cstr(bad[i]), &f));
