@@ -58,6 +58,19 @@ class Moat:
                  store_url=None):
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="moat-test-")
         self.owns_dir = data_dir is None
+        self.proc = None
+        try:
+            self._setup(args, env, pin_root, tls, store_url)
+        except BaseException:
+            # A server that never came up leaves nothing behind.
+            if self.proc and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            if self.owns_dir and os.environ.get("MOAT_TEST_KEEP") != "1":
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+            raise
+
+    def _setup(self, args, env, pin_root, tls, store_url):
         self.port = free_port()
         self.tls_port = free_port() if tls else None
         self.args = list(args)
