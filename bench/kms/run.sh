@@ -1,12 +1,14 @@
 #!/bin/bash
 # run.sh: KMS throughput and latency of moat beside moto_server in the same run, and
 # nginx's fixed response for scale. Each op replays one SigV4-signed request under wrk
-# (bench/kms/sigv4_wrk.py, shared/bench/sigv4_wrk.py plus kms-sign), moat and moto
-# alternating round by round so drift on the host hits both.
+# (bench/kms/sigv4_wrk.py, shared/bench/sigv4_wrk.py plus kms-sign and IAM/STS ops), moat
+# and moto alternating round by round so drift on the host hits both. After the runs,
+# `moat audit verify` checks the chain of every record the run made.
+# bench/iam, bench/secretsmanager and bench/ssm run this harness with their own ops.
 #
 #   make -j2 BUILD=build all && bench/kms/run.sh
 #
-# Settings (environment): BUILD=build, DUR=10s, WARMUP=2s, ROUNDS=2, CONNECTIONS=16,
+# Settings (environment): BUILD=build, DUR=10s, WARMUP=2s, ROUNDS=2, CONNECTIONS=16, THREADS=1,
 # OPS="kms-encrypt kms-decrypt kms-generate-data-key kms-sign sts-get-caller-identity" (the
 # last is the cheapest authenticated, audited call: the floor every request pays),
 # DATA=disk (moat's data directory under /tmp, on disk) or shm (/dev/shm: no fsync cost;
@@ -18,6 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=${BUILD:-build}
 DUR=${DUR:-10s}; WARMUP=${WARMUP:-2s}; ROUNDS=${ROUNDS:-2}; CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-1}
 OPS=${OPS:-"kms-encrypt kms-decrypt kms-generate-data-key kms-sign sts-get-caller-identity"}
 DATA=${DATA:-disk}
 PORT_MOAT=${PORT_MOAT:-18091}; PORT_MOTO=${PORT_MOTO:-18092}; PORT_NGINX=${PORT_NGINX:-18093}
@@ -69,11 +72,12 @@ wait_port $PORT_MOAT
 
 side() { # label endpoint ak sk op
     AWS_ACCESS_KEY_ID=$3 AWS_SECRET_ACCESS_KEY=$4 "$PY" "$HERE/sigv4_wrk.py" --endpoint "$2" \
-        --op "$5" --connections "$CONNECTIONS" --duration "$DUR" --warmup "$WARMUP" \
+        --op "$5" --threads "$THREADS" --connections "$CONNECTIONS" --duration "$DUR" \
+        --warmup "$WARMUP" \
         --label "$1" --json-out "$RES" >&2 || true
 }
 
-echo "# kms bench: data=$DATA c=$CONNECTIONS d=$DUR rounds=$ROUNDS cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)" >&2
+echo "# bench: ops=$OPS data=$DATA t=$THREADS c=$CONNECTIONS d=$DUR rounds=$ROUNDS cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg)" >&2
 for op in $OPS; do
     r=1
     while [ $r -le "$ROUNDS" ]; do
@@ -83,6 +87,7 @@ for op in $OPS; do
     done
 done
 RSS=$(awk '/VmRSS/ {print $2}' /proc/$MOAT_PID/status)
+VERIFY=$("$MOAT" audit verify --data-dir "$TMP/moat" 2>&1 || true)
 
 NGINX_RPS=""
 if [ "${SKIP_NGINX:-0}" != 1 ] && command -v nginx >/dev/null; then
@@ -139,3 +144,4 @@ for op in ops:
     print(f"| {op} | {f(a,'rps','{:.0f}')} | {f(b,'rps','{:.0f}')} | {ratio} | {vs_ng} | "
           f"{f(a,'p50','{:.2f}')} | {f(a,'p99','{:.2f}')} | {f(b,'p99','{:.2f}')} | {bad} |")
 PYEOF
+echo "moat audit chain after the run: $VERIFY"
