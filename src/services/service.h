@@ -142,6 +142,19 @@ struct moat_error *moat_internal(struct moat_call *call, const char *why);
 /* Names a resource in the call's CloudTrail record. */
 void moat_call_add_resource(struct moat_call *call, const char *type, const char *arn);
 
+/* A service's record stored as a JSON object in call->db, in the call's arena.
+ * get: *found false (and NULL) when absent; an unreadable record is an internal
+ * failure. put with the version read (STORE_MUST_NOT_EXIST, STORE_ANY_VERSION):
+ * a version conflict fails with `conflict` and its message. delete: absent is fine. */
+struct moat_error *moat_record_get(struct moat_call *call, const char *ns, struct moat_slice key,
+                                   struct moat_value **rec, int64_t *version, bool *found);
+struct moat_error *moat_record_put(struct moat_call *call, const char *ns, struct moat_slice key,
+                                   const struct moat_value *rec, int64_t version,
+                                   const struct moat_error_kind *conflict,
+                                   const char *conflict_message);
+struct moat_error *moat_record_delete(struct moat_call *call, const char *ns,
+                                      struct moat_slice key);
+
 /* Runs an operation of another service on behalf of `parent`'s principal, the
  * way AWS services call each other (Secrets Manager calling KMS): the child is
  * authorised with aws:ViaAWSService / aws:CalledVia and the via-service keys,

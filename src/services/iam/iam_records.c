@@ -52,44 +52,21 @@ struct moat_slice iam_account(const struct moat_call *call)
 struct moat_error *iam_record_get(struct moat_call *call, const char *ns, struct moat_slice key,
                                   struct moat_value **rec, int64_t *version, bool *found)
 {
-    struct store_record r;
-    enum store_status st = store_get(call->db, call->arena, ns, key, &r);
-    *found = false;
-    if (st == STORE_NOT_FOUND)
-        return NULL;
-    if (st != STORE_OK)
-        return moat_internal(call, "store read failed");
-    if (!moat_json_parse(call->arena, r.value, 0, rec, NULL) || (*rec)->type != MOAT_V_MAP)
-        return moat_internal(call, "stored IAM record is not a JSON object");
-    if (version)
-        *version = r.version;
-    *found = true;
-    return NULL;
+    return moat_record_get(call, ns, key, rec, version, found);
 }
 
 struct moat_error *iam_record_put(struct moat_call *call, const char *ns, struct moat_slice key,
                                   const struct moat_value *rec, int64_t version)
 {
-    struct moat_buf b;
-    moat_buf_init(&b, call->arena, 512);
-    moat_json_write(&b, rec);
-    enum store_status st = store_put(call->db, ns, key, moat_buf_slice(&b), version, NULL);
-    if (st == STORE_CONFLICT)
-        return moat_fail(call, &iam_concurrent_modification,
-                         "The request was rejected because multiple requests to change this "
-                         "object were submitted simultaneously. Wait a few minutes and submit "
-                         "your request again.");
-    if (st != STORE_OK)
-        return moat_internal(call, "store write failed");
-    return NULL;
+    return moat_record_put(call, ns, key, rec, version, &iam_concurrent_modification,
+                           "The request was rejected because multiple requests to change this "
+                           "object were submitted simultaneously. Wait a few minutes and submit "
+                           "your request again.");
 }
 
 struct moat_error *iam_record_delete(struct moat_call *call, const char *ns, struct moat_slice key)
 {
-    enum store_status st = store_delete(call->db, ns, key, STORE_ANY_VERSION);
-    if (st != STORE_OK && st != STORE_NOT_FOUND)
-        return moat_internal(call, "store delete failed");
-    return NULL;
+    return moat_record_delete(call, ns, key);
 }
 
 struct moat_error *iam_record_count(struct moat_call *call, const char *ns,

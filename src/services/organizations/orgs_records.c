@@ -60,43 +60,20 @@ const struct moat_error_kind orgs_concurrent_modification = {"ConcurrentModifica
 struct moat_error *orgs_get(struct moat_call *call, const char *ns, struct moat_slice key,
                             struct moat_value **rec, int64_t *version, bool *found)
 {
-    struct store_record r;
-    *found = false;
-    enum store_status st = store_get(call->db, call->arena, ns, key, &r);
-    if (st == STORE_NOT_FOUND)
-        return NULL;
-    if (st != STORE_OK)
-        return moat_internal(call, "store read failed");
-    if (!moat_json_parse(call->arena, r.value, 0, rec, NULL) || (*rec)->type != MOAT_V_MAP)
-        return moat_internal(call, "stored Organizations record is not a JSON object");
-    if (version)
-        *version = r.version;
-    *found = true;
-    return NULL;
+    return moat_record_get(call, ns, key, rec, version, found);
 }
 
 struct moat_error *orgs_put(struct moat_call *call, const char *ns, struct moat_slice key,
                             const struct moat_value *rec, int64_t version)
 {
-    struct moat_buf b;
-    moat_buf_init(&b, call->arena, 256);
-    moat_json_write(&b, rec);
-    enum store_status st = store_put(call->db, ns, key, moat_buf_slice(&b), version, NULL);
-    if (st == STORE_CONFLICT)
-        return moat_fail(call, &orgs_concurrent_modification,
-                         "The target of the operation is currently being modified by a "
-                         "different request. Try again later.");
-    if (st != STORE_OK)
-        return moat_internal(call, "store write failed");
-    return NULL;
+    return moat_record_put(call, ns, key, rec, version, &orgs_concurrent_modification,
+                           "The target of the operation is currently being modified by a "
+                           "different request. Try again later.");
 }
 
 struct moat_error *orgs_delete(struct moat_call *call, const char *ns, struct moat_slice key)
 {
-    enum store_status st = store_delete(call->db, ns, key, STORE_ANY_VERSION);
-    if (st != STORE_OK && st != STORE_NOT_FOUND)
-        return moat_internal(call, "store delete failed");
-    return NULL;
+    return moat_record_delete(call, ns, key);
 }
 
 static struct moat_error *not_in_use(struct moat_call *call)
