@@ -2,6 +2,8 @@
  * and reports a one-line summary. An argument selects cases by substring. */
 #include "harness.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 int moat_test_failures;
@@ -27,6 +29,47 @@ struct moat_slice moat_test_read_file(struct moat_arena *a, const char *path)
     fclose(f);
     p[got] = 0;
     return moat_slice(p, got);
+}
+
+int moat_test_each_file(struct moat_arena *a, const char *dir,
+                        void (*fn)(const char *name, struct moat_slice data, void *arg),
+                        void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "  cannot open %s\n", dir);
+        moat_test_failures++;
+        return 0;
+    }
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        fn(e->d_name, moat_test_read_file(a, path), arg);
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+struct replay {
+    int (*target)(const uint8_t *data, size_t size);
+};
+
+static void replay_one(const char *name, struct moat_slice data, void *arg)
+{
+    (void)name;
+    ((struct replay *)arg)->target(data.ptr, data.len);
+}
+
+int moat_test_replay_corpus(struct moat_arena *a, const char *dir,
+                            int (*target)(const uint8_t *data, size_t size))
+{
+    struct replay r = {target};
+    return moat_test_each_file(a, dir, replay_one, &r);
 }
 
 int moat_test_run(const char *file, const struct moat_test *tests, size_t count, int argc,

@@ -63,5 +63,13 @@ int moat_test_run(const char *file, const struct moat_test *tests, size_t count,
 const char *moat_test_shared_path(const char *rel);
 /* Reads a whole file into the arena; NULL slice if it cannot be read. */
 struct moat_slice moat_test_read_file(struct moat_arena *a, const char *path);
+/* Reads every file of dir (dot files aside) and hands it to fn; returns how many
+ * there were, 0 (and a failure) when dir cannot be opened. */
+int moat_test_each_file(struct moat_arena *a, const char *dir,
+                        void (*fn)(const char *name, struct moat_slice data, void *arg),
+                        void *arg);
+/* Replays a fuzz corpus directory through a target's entry point. */
+int moat_test_replay_corpus(struct moat_arena *a, const char *dir,
+                            int (*target)(const uint8_t *data, size_t size));
 
 #endif

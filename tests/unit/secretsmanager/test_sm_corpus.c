@@ -3,7 +3,6 @@
  * the refused seeds are refused, the others accepted. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <stdio.h>
 
 #define LLVMFuzzerTestOneInput fuzz_sm_schedule_one
@@ -27,29 +26,19 @@ static bool accepted(struct moat_slice in)
                              sizeof(errbuf)) == NULL;
 }
 
+static void check_seed(const char *name, struct moat_slice s, void *arg)
+{
+    (void)arg;
+    fuzz_sm_schedule_one(s.ptr, s.len);
+    bool refused = strstr(name, "refused") != NULL;
+    if (accepted(s) == refused)
+        fprintf(stderr, "  seed %s\n", name);
+    CHECK(accepted(s) != refused);
+}
+
 MOAT_TEST(schedule_corpus)
 {
-    DIR *d = opendir("fuzz/sm_schedule/corpus");
-    CHECK(d != NULL);
-    if (!d)
-        return;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "fuzz/sm_schedule/corpus/%s", e->d_name);
-        struct moat_slice s = moat_test_read_file(a, path);
-        fuzz_sm_schedule_one(s.ptr, s.len);
-        bool refused = strstr(e->d_name, "refused") != NULL;
-        if (accepted(s) == refused)
-            fprintf(stderr, "  seed %s\n", e->d_name);
-        CHECK(accepted(s) != refused);
-        n++;
-    }
-    closedir(d);
-    CHECK(n >= 10);
+    CHECK(moat_test_each_file(a, "fuzz/sm_schedule/corpus", check_seed, NULL) >= 10);
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(schedule_corpus))
