@@ -157,23 +157,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The fuzz target's seed corpus replays as a test (fuzz/iam_inputs). */
 MOAT_TEST(fuzz_corpus_replay)
 {
-    DIR *d = opendir("fuzz/iam_inputs/corpus");
-    CHECK(d != NULL);
-    if (!d)
-        return;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "fuzz/iam_inputs/corpus/%s", e->d_name);
-        struct moat_slice s = moat_test_read_file(a, path);
-        LLVMFuzzerTestOneInput(s.ptr, s.len);
-        n++;
-    }
-    closedir(d);
-    CHECK(n >= 5);
+    CHECK(moat_test_replay_corpus(a, "fuzz/iam_inputs/corpus", LLVMFuzzerTestOneInput) >= 5);
 }
 
 MOAT_TEST_MAIN(MOAT_CASE(rfc6238_sha1_vectors), MOAT_CASE(rfc4648_base32_vectors),
