@@ -242,3 +242,23 @@ def client_error_code(exc):
 
 def botocore_version():
     return tuple(int(x) for x in botocore.__version__.split(".")[:2])
+
+
+# ---- policy documents ------------------------------------------------------------------
+
+
+def doc(*statements):
+    """A policy document of these statements."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource="*", **extra):
+    s = {"Effect": "Allow", "Action": action, "Resource": resource}
+    s.update(extra)
+    return s
+
+
+def deny(action, resource="*", **extra):
+    s = {"Effect": "Deny", "Action": action, "Resource": resource}
+    s.update(extra)
+    return s

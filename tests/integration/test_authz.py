@@ -8,11 +8,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from moat_harness import doc
+
 ACCOUNT = "000000000000"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def allow(action, resource="*", **cond):

@@ -10,25 +10,9 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from moat_harness import client_error_code
+from moat_harness import allow, client_error_code, deny, doc
 
 ACCOUNT = "000000000000"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    s = {"Effect": "Allow", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
-
-
-def deny(action, resource="*", **extra):
-    s = {"Effect": "Deny", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
 
 
 def name(prefix):

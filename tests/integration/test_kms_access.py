@@ -9,14 +9,10 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from moat_harness import client_error_code
+from moat_harness import client_error_code, doc
 
 A = "000000000000"
 ROOT = "arn:aws:iam::%s:root" % A
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def allow(actions, resource="*", condition=None, principal=None, effect="Allow"):

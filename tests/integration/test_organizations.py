@@ -7,12 +7,10 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from moat_harness import doc
+
 MGMT = "000000000000"
 FULL = "p-FullAWSAccess"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def error(exc):

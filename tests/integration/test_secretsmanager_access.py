@@ -8,25 +8,10 @@ import uuid
 
 import pytest
 from botocore.exceptions import ClientError
+from moat_harness import doc, allow, deny
 
 MGMT = "000000000000"
 VIA = "secretsmanager.us-east-1.amazonaws.com"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    s = {"Effect": "Allow", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
-
-
-def deny(action, resource="*", **extra):
-    s = {"Effect": "Deny", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
 
 
 def uniq(prefix="a"):

@@ -9,26 +9,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from test_ssm import audit_records, err
+from moat_harness import doc, allow, deny
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 P = "arn:aws:ssm:%s:%s:parameter" % (REGION, ACCOUNT)
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    s = {"Effect": "Allow", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
-
-
-def deny(action, resource="*", **extra):
-    s = {"Effect": "Deny", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
 
 
 def user_client(moat, policy, service="ssm"):

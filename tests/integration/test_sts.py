@@ -20,18 +20,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 import rawsig
+from moat_harness import allow, doc
 
 ACCOUNT = "000000000000"
-
-
-def doc(*statements):
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def allow(action, resource="*", **extra):
-    s = {"Effect": "Allow", "Action": action, "Resource": resource}
-    s.update(extra)
-    return s
 
 
 def name(prefix):
