@@ -498,6 +498,21 @@ struct moat_error *sts_assume_role(struct moat_call *call, const struct moat_val
 
 /* ---- GetSessionToken ----------------------------------------------------------------------- */
 
+/* GetSessionToken and GetFederationToken need long-term credentials of an IAM user
+ * or of the root user. */
+static struct moat_error *long_term_caller(struct moat_call *call, const char *operation)
+{
+    const struct iam_principal *p = call->principal;
+    if (p->temporary)
+        return moat_fail(call, &sts_access_denied, "Cannot call %s with session credentials",
+                         operation);
+    if (p->type != IAM_PRINCIPAL_USER && p->type != IAM_PRINCIPAL_ROOT)
+        return moat_fail(call, &sts_access_denied,
+                         "%s needs the long-term credentials of an IAM user or of the root user",
+                         operation);
+    return NULL;
+}
+
 /* No permission is needed (AWS: "You cannot use policies to control authentication
  * operations"); it needs long-term credentials of an IAM user or the root user.
  * https://docs.aws.amazon.com/STS/latest/APIReference/API_GetSessionToken.html */
@@ -505,13 +520,9 @@ struct moat_error *sts_get_session_token(struct moat_call *call, const struct mo
                                          struct moat_value *out)
 {
     const struct iam_principal *p = call->principal;
-    if (p->temporary)
-        return moat_fail(call, &sts_access_denied,
-                         "Cannot call GetSessionToken with session credentials");
-    if (p->type != IAM_PRINCIPAL_USER && p->type != IAM_PRINCIPAL_ROOT)
-        return moat_fail(call, &sts_access_denied,
-                         "GetSessionToken needs the long-term credentials of an IAM user or of "
-                         "the root user");
+    struct moat_error *err = long_term_caller(call, "GetSessionToken");
+    if (err)
+        return err;
     int64_t duration = moat_get_int(in, STS_GET_SESSION_TOKEN_REQUEST_DURATION_SECONDS,
                                     STS_SESSION_TOKEN_DEFAULT_S);
     if (p->type == IAM_PRINCIPAL_ROOT && duration > STS_ROOT_SESSION_MAX_S)
@@ -519,8 +530,8 @@ struct moat_error *sts_get_session_token(struct moat_call *call, const struct mo
     struct moat_slice serial = moat_get_str(in, STS_GET_SESSION_TOKEN_REQUEST_SERIAL_NUMBER);
     int64_t step = 0;
     bool mfa = false;
-    struct moat_error *err = check_mfa(
-        call, serial, moat_get_str(in, STS_GET_SESSION_TOKEN_REQUEST_TOKEN_CODE), &step, &mfa);
+    err = check_mfa(call, serial, moat_get_str(in, STS_GET_SESSION_TOKEN_REQUEST_TOKEN_CODE), &step,
+                    &mfa);
     if (err)
         return err;
     if (mfa && (err = iam_mfa_mark_used(call, p->account_id, serial, step)))
@@ -569,20 +580,16 @@ struct moat_error *sts_get_federation_token(struct moat_call *call, const struct
 {
     struct moat_arena *a = call->arena;
     const struct iam_principal *p = call->principal;
-    if (p->temporary)
-        return moat_fail(call, &sts_access_denied,
-                         "Cannot call GetFederationToken with session credentials");
-    if (p->type != IAM_PRINCIPAL_USER && p->type != IAM_PRINCIPAL_ROOT)
-        return moat_fail(call, &sts_access_denied,
-                         "GetFederationToken needs the long-term credentials of an IAM user or "
-                         "of the root user");
+    struct moat_error *err = long_term_caller(call, "GetFederationToken");
+    if (err)
+        return err;
     int64_t duration = moat_get_int(in, STS_GET_FEDERATION_TOKEN_REQUEST_DURATION_SECONDS,
                                     STS_SESSION_TOKEN_DEFAULT_S);
     if (p->type == IAM_PRINCIPAL_ROOT && duration > STS_ROOT_SESSION_MAX_S)
         duration = STS_ROOT_SESSION_MAX_S;
     struct moat_slice policy = moat_get_str(in, STS_GET_FEDERATION_TOKEN_REQUEST_POLICY);
     const struct moat_value *arns = moat_get(in, STS_GET_FEDERATION_TOKEN_REQUEST_POLICY_ARNS);
-    struct moat_error *err = check_session_policy(call, policy, arns);
+    err = check_session_policy(call, policy, arns);
     if (err)
         return err;
     struct tags t;
