@@ -47,8 +47,8 @@ struct audit_writer {
     struct job *head, *tail;
     size_t queued;
     bool stopping;
-    bool gathering;      /* the writer waits for more calls: wake it on each */
-    size_t last_batch;   /* calls in the previous batch */
+    bool gathering;    /* the writer waits for more calls: wake it on each */
+    size_t last_batch; /* calls in the previous batch */
     int64_t last_commit_ns;
     struct store_conn *db;
     /* the batch's rows, reused from batch to batch */
@@ -60,8 +60,8 @@ struct audit_writer {
      * no fsync, while no call waits; lookups stay exact meanwhile (they read
      * unindexed records directly). */
     struct store_conn *index_db;
-    int64_t head_seq;   /* last record committed */
-    int64_t indexed_to; /* the index's mark as last seen */
+    int64_t head_seq;      /* last record committed */
+    int64_t indexed_to;    /* the index's mark as last seen */
     int64_t last_batch_ms; /* monotonic ms at the end of the last batch */
     /* The checkpointer copies SQLite's log back into the database, off the
      * writer's path (the writer's connection never checkpoints itself). */
@@ -306,8 +306,9 @@ static void *writer_main(void *arg)
             /* Twice what the batch added: the lag shrinks, and no step holds
              * the next batch much longer than this one took. */
             int64_t step = 2 * (w->head_seq - before);
-            index_step(w, (size_t)(step < INDEX_BATCH ? INDEX_BATCH
-                                   : step > INDEX_CATCH_UP ? INDEX_CATCH_UP : step));
+            index_step(w, (size_t)(step < INDEX_BATCH      ? INDEX_BATCH
+                                   : step > INDEX_CATCH_UP ? INDEX_CATCH_UP
+                                                           : step));
         }
     }
     free(batch);

@@ -21,8 +21,7 @@ struct moat_error *moat_fail(struct moat_call *call, const struct moat_error_kin
 
 struct moat_error *moat_internal(struct moat_call *call, const char *why)
 {
-    moat_log(MOAT_LOG_ERROR, "internal failure", "request_id", call->request_id, "why", why,
-             NULL);
+    moat_log(MOAT_LOG_ERROR, "internal failure", "request_id", call->request_id, "why", why, NULL);
     return moat_fail(call, &moat_internal_failure,
                      "An internal error occurred. Try again; request %s.", call->request_id);
 }
@@ -61,8 +60,7 @@ struct moat_error *moat_record_put(struct moat_call *call, const char *ns, struc
     return NULL;
 }
 
-struct moat_error *moat_record_delete(struct moat_call *call, const char *ns,
-                                      struct moat_slice key)
+struct moat_error *moat_record_delete(struct moat_call *call, const char *ns, struct moat_slice key)
 {
     enum store_status st = store_delete(call->db, ns, key, STORE_ANY_VERSION);
     if (st != STORE_OK && st != STORE_NOT_FOUND)

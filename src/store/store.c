@@ -469,18 +469,25 @@ static bool row_matches(const struct store_audit_row *r, const struct store_audi
     if (q->management_only && !r->management)
         return false;
     switch (q->attr) {
-    case STORE_AUDIT_ANY: return true;
-    case STORE_AUDIT_EVENT_ID: return moat_slice_eq(r->event_id, q->value);
-    case STORE_AUDIT_EVENT_NAME: return moat_slice_eq(r->event_name, q->value);
-    case STORE_AUDIT_READ_ONLY: return (int)r->read_only == b->read_only;
-    case STORE_AUDIT_USERNAME: return moat_slice_eq(r->username, q->value);
-    case STORE_AUDIT_EVENT_SOURCE: return moat_slice_eq(r->event_source, q->value);
-    case STORE_AUDIT_ACCESS_KEY_ID: return moat_slice_eq(r->access_key_id, q->value);
+    case STORE_AUDIT_ANY:
+        return true;
+    case STORE_AUDIT_EVENT_ID:
+        return moat_slice_eq(r->event_id, q->value);
+    case STORE_AUDIT_EVENT_NAME:
+        return moat_slice_eq(r->event_name, q->value);
+    case STORE_AUDIT_READ_ONLY:
+        return (int)r->read_only == b->read_only;
+    case STORE_AUDIT_USERNAME:
+        return moat_slice_eq(r->username, q->value);
+    case STORE_AUDIT_EVENT_SOURCE:
+        return moat_slice_eq(r->event_source, q->value);
+    case STORE_AUDIT_ACCESS_KEY_ID:
+        return moat_slice_eq(r->access_key_id, q->value);
     case STORE_AUDIT_RESOURCE_TYPE:
     case STORE_AUDIT_RESOURCE_NAME:
         for (size_t i = 0; i < r->resource_count; i++) {
-            struct moat_slice v = q->attr == STORE_AUDIT_RESOURCE_TYPE ? r->resource_types[i]
-                                                                        : r->resource_names[i];
+            struct moat_slice v =
+                q->attr == STORE_AUDIT_RESOURCE_TYPE ? r->resource_types[i] : r->resource_names[i];
             if (moat_slice_eq(v, q->value))
                 return true;
         }
@@ -541,8 +548,8 @@ static enum store_status lookup_tail(struct store_conn *c, struct moat_arena *a,
 
 static enum store_status lookup_in(struct store_conn *c, struct moat_arena *a,
                                    const struct store_audit_query *q,
-                                   const struct store_audit_bounds *b,
-                                   struct store_audit_row **out, size_t *count)
+                                   const struct store_audit_bounds *b, struct store_audit_row **out,
+                                   size_t *count)
 {
     int64_t mark;
     enum store_status st = note(c, c->store->ops->audit_mark(c, false, &mark));
@@ -556,8 +563,8 @@ static enum store_status lookup_in(struct store_conn *c, struct moat_arena *a,
     if (st != STORE_OK)
         return st;
     size_t limit = (size_t)b->limit, n = 0, i = 0, j = 0;
-    struct store_audit_row *rows = moat_arena_alloc(a, (MOAT_MIN(ni + nt, limit) + 1) *
-                                                           sizeof(*rows));
+    struct store_audit_row *rows =
+        moat_arena_alloc(a, (MOAT_MIN(ni + nt, limit) + 1) * sizeof(*rows));
     while (n < limit && (i < ni || j < nt)) {
         bool take_tail = j < nt && (i == ni || newer(&tail[j], &indexed[i]));
         struct store_audit_row *r = take_tail ? &tail[j++] : &indexed[i++];

@@ -96,8 +96,7 @@ struct store_ops {
     enum store_status (*audit_mark)(struct store_conn *c, bool lock, int64_t *seq);
     enum store_status (*audit_mark_set)(struct store_conn *c, int64_t seq);
     enum store_status (*audit_index_insert)(struct store_conn *c,
-                                            const struct store_index_entry *entries,
-                                            size_t count);
+                                            const struct store_index_entry *entries, size_t count);
     /* Every entry with lo <= seq <= hi, in no particular order. */
     enum store_status (*audit_index_read)(struct store_conn *c, struct moat_arena *a, int64_t lo,
                                           int64_t hi, struct store_index_entry **out,

@@ -844,7 +844,7 @@ static enum store_status insert_rows(struct pg_conn *c, struct moat_arena *a,
                                      const struct store_audit_row *rows, size_t count)
 {
     struct moat_buf col[14];
-    static const Oid types[14] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT,  PG_TEXT,  PG_TEXT, PG_TEXT,
+    static const Oid types[14] = {PG_INT8, PG_INT8, PG_TEXT, PG_TEXT, PG_TEXT,  PG_TEXT,  PG_TEXT,
                                   PG_TEXT, PG_BOOL, PG_BOOL, PG_TEXT, PG_BYTEA, PG_BYTEA, PG_TEXT};
     struct moat_buf resources;
     moat_buf_init(&resources, a, 256);
@@ -1068,8 +1068,8 @@ static enum store_status pg_audit_index_insert(struct store_conn *base,
 }
 
 static enum store_status pg_audit_index_read(struct store_conn *base, struct moat_arena *a,
-                                             int64_t lo, int64_t hi,
-                                             struct store_index_entry **out, size_t *count)
+                                             int64_t lo, int64_t hi, struct store_index_entry **out,
+                                             size_t *count)
 {
     struct pg_conn *c = conn_of(base);
     struct pg_params p = {0};
@@ -1097,8 +1097,8 @@ static enum store_status pg_audit_index_read(struct store_conn *base, struct moa
 static enum store_status pg_wipe(struct store_conn *base)
 {
     struct pg_conn *c = conn_of(base);
-    static const enum pg_stmt ids[] = {PG_WIPE_RECORDS, PG_WIPE_AUDIT, PG_WIPE_INDEX,
-                                       PG_WIPE_MARK, PG_WIPE_HEAD};
+    static const enum pg_stmt ids[] = {PG_WIPE_RECORDS, PG_WIPE_AUDIT, PG_WIPE_INDEX, PG_WIPE_MARK,
+                                       PG_WIPE_HEAD};
     for (size_t i = 0; i < MOAT_COUNT(ids); i++) {
         if (store_fault_fire(base->store))
             return STORE_ERROR;

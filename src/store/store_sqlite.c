@@ -372,8 +372,9 @@ static int sq_busy(void *unused, int count)
     MOAT_UNUSED(unused);
     long step_us = count < 20 ? 50 : count < 200 ? 100 : 250;
     /* ~1 ms over the first 20 tries, ~19 ms over the next 180, then 250 µs steps. */
-    long waited_us = count < 20 ? count * 50L : count < 200 ? 1000 + (count - 20) * 100L
-                                                               : 19000 + (count - 200) * 250L;
+    long waited_us = count < 20    ? count * 50L
+                     : count < 200 ? 1000 + (count - 20) * 100L
+                                   : 19000 + (count - 200) * 250L;
     if (waited_us >= SQ_BUSY_TIMEOUT_MS * 1000L)
         return 0;
     usleep((useconds_t)step_us);
@@ -967,8 +968,8 @@ static enum store_status sq_audit_index_insert(struct store_conn *base,
 }
 
 static enum store_status sq_audit_index_read(struct store_conn *base, struct moat_arena *a,
-                                             int64_t lo, int64_t hi,
-                                             struct store_index_entry **out, size_t *count)
+                                             int64_t lo, int64_t hi, struct store_index_entry **out,
+                                             size_t *count)
 {
     struct sq_conn *c = conn_of(base);
     sqlite3_stmt *st = stmt(c, SQ_INDEX_READ);
@@ -1016,8 +1017,8 @@ static enum store_status sq_checkpoint(struct store_conn *base)
 static enum store_status sq_wipe(struct store_conn *base)
 {
     struct sq_conn *c = conn_of(base);
-    static const enum sq_stmt ids[] = {SQ_WIPE_RECORDS, SQ_WIPE_AUDIT, SQ_WIPE_INDEX,
-                                       SQ_WIPE_MARK, SQ_WIPE_HEAD};
+    static const enum sq_stmt ids[] = {SQ_WIPE_RECORDS, SQ_WIPE_AUDIT, SQ_WIPE_INDEX, SQ_WIPE_MARK,
+                                       SQ_WIPE_HEAD};
     for (size_t i = 0; i < MOAT_COUNT(ids); i++) {
         sqlite3_stmt *st = stmt(c, ids[i]);
         if (!st || faulted(c, st) || run(c, st, ids[i]) != STORE_OK)

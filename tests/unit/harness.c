@@ -32,8 +32,7 @@ struct moat_slice moat_test_read_file(struct moat_arena *a, const char *path)
 }
 
 int moat_test_each_file(struct moat_arena *a, const char *dir,
-                        void (*fn)(const char *name, struct moat_slice data, void *arg),
-                        void *arg)
+                        void (*fn)(const char *name, struct moat_slice data, void *arg), void *arg)
 {
     DIR *d = opendir(dir);
     if (!d) {
