@@ -41,22 +41,7 @@ if [ -n "${SPINE:-}" ]; then
     SIDES="A B S"
 fi
 
-# Percentage of both CPUs busy over 2 s.
-busy() {
-    set -- $(head -1 /proc/stat); t1=$(($2+$3+$4+$5+$6+$7+$8+$9)); i1=$(($5+$6))
-    sleep 2
-    set -- $(head -1 /proc/stat); t2=$(($2+$3+$4+$5+$6+$7+$8+$9)); i2=$(($5+$6))
-    echo $((100 - (i2 - i1) * 100 / (t2 - t1)))
-}
-
-# Waits, up to QUIET_WAIT seconds, until other jobs leave the machine below 30 % busy.
-quiet() {
-    waited=0
-    while b=$(busy) && [ "$b" -ge 30 ] && [ $waited -lt "${QUIET_WAIT:-180}" ]; do
-        waited=$((waited + 2))
-    done
-    echo "$b"
-}
+. "$HERE/../quiet.sh"
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT INT TERM

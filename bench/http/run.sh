@@ -5,6 +5,7 @@
 # Settings: THREADS=2 (server loops / nginx workers), DUR=10, RUNS=3,
 # PIN=1 (server on CPU1 with 1 thread, wrk on CPU0), PORT_MOAT=18081, PORT_NGINX=18082.
 set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
 THREADS=${THREADS:-2}; DUR=${DUR:-10}; RUNS=${RUNS:-3}; PIN=${PIN:-0}
 PORT_MOAT=${PORT_MOAT:-18081}; PORT_NGINX=${PORT_NGINX:-18082}
 BUILD=${BUILD:-build-http}
@@ -47,22 +48,7 @@ CONF
 # CPU ticks (utime+stime) of a process and its threads/children.
 ticks() { for p in "$@"; do awk '{print $14+$15}' /proc/$p/stat; done | awk '{s+=$1} END {print s}'; }
 
-# Percentage of both CPUs busy over 2 s.
-busy() {
-    set -- $(head -1 /proc/stat); t1=$(($2+$3+$4+$5+$6+$7+$8+$9)); i1=$(($5+$6))
-    sleep 2
-    set -- $(head -1 /proc/stat); t2=$(($2+$3+$4+$5+$6+$7+$8+$9)); i2=$(($5+$6))
-    echo $((100 - (i2 - i1) * 100 / (t2 - t1)))
-}
-
-# Waits, up to QUIET_WAIT seconds, until other jobs leave the machine below 20 % busy.
-quiet() {
-    waited=0
-    while b=$(busy) && [ "$b" -ge 20 ] && [ $waited -lt "${QUIET_WAIT:-180}" ]; do
-        waited=$((waited + 2))
-    done
-    echo "$b"
-}
+. "$HERE/../quiet.sh"
 
 bench() { # name url pids...
     name=$1; url=$2; shift 2
@@ -70,7 +56,7 @@ bench() { # name url pids...
         $WRK_PIN wrk -t1 -c$c -d2s "$url" >/dev/null 2>&1 # warm-up
         i=0
         while [ $i -lt "$RUNS" ]; do
-            before=$(quiet)
+            before=$(quiet 20)
             t0=$(ticks "$@")
             out=$($WRK_PIN wrk -t1 -c$c -d${DUR}s --latency "$url")
             t1=$(ticks "$@")
